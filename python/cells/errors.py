@@ -84,12 +84,15 @@ _BY_ERRNO: dict[int, tuple[type[CellsError], str]] = {
 }
 
 
-def error_from_errno(err: int, context: str = "") -> CellsError:
+def error_from_errno(err: int, context: str = "", *, reason: str | None = None) -> CellsError:
     """Map an errno value from a backend to the matching exception.
 
     `context` names what was being done ("create cell 'web'") and leads the
-    message, so the one line says what failed and why.
+    message, so the one line says what failed and why.  `reason`, when the
+    caller knows better than the errno (ENOENT for a missing root rather
+    than a missing cell), replaces the table's wording; the class stays.
     """
-    cls, reason = _BY_ERRNO.get(err, (BackendError, os.strerror(err)))
+    cls, default = _BY_ERRNO.get(err, (BackendError, os.strerror(err)))
+    reason = default if reason is None else reason
     message = f"{context}: {reason}" if context else reason
     return cls(message, err=err)

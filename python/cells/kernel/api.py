@@ -11,6 +11,7 @@ that is either a decimal id or a name.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -156,8 +157,15 @@ class Kernel(Protocol):
 
     def stats(self) -> Stats: ...
 
-    def events(self, since: int = 0) -> list[Event]: ...
+    def events(self, since: int = 0) -> builtins.list[Event]: ...
 
-    def explain(self, cell: CellRef, op: str, target: str | None = None) -> Decision: ...
+    def explain(
+        self, cell: CellRef, op: str, target: str | None = None, *, euid: int = 0
+    ) -> Decision:
+        """The policy's verdict for a subject in `cell` ("host" or 0: the
+        host, with `euid`) doing `op` to `target`: another cell or "host"
+        for cross-cell operations, PORT, ADDR:PORT or [V6]:PORT for
+        network.bind."""
+        ...
 
-    def policy(self) -> list[PolicyRow]: ...
+    def policy(self) -> builtins.list[PolicyRow]: ...

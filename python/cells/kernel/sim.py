@@ -1,0 +1,308 @@
+"""The sim backend: the portable core in-process, state in SQLite.
+
+Every operation opens `<state dir>/sim.db`, takes the write lock (BEGIN
+IMMEDIATE, so concurrent processes are safe), rebuilds a core from the
+stored cells (cell_core_set_next_id + cell_restore), performs the
+operation through the core -- so validation, ids and errno values are the
+core's -- and writes the result back.  Members are recorded pids; a cell
+with a live member (zombies count) cannot be destroyed.
+
+The sim enforces nothing on the host: no chroot, no kauth.  It exists so
+the control plane runs and is tested anywhere.  Caller: open_kernel().
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cells.errors import BackendError, NotFound, error_from_errno
+from cells.ffi import codec, policy
+from cells.ffi._binding import lib
+from cells.ffi.raw import Core, validate_create
+from cells.kernel import members
+from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
+
+DB_NAME = "sim.db"
+HZ = 100
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cells (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL, request BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+    pid INTEGER PRIMARY KEY, cell INTEGER NOT NULL, started TEXT);
+CREATE TABLE IF NOT EXISTS denies (
+    cell INTEGER NOT NULL, scope INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (cell, scope));
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);
+"""
+#: Rows of `denies` with these cell values hold the totals of stats.
+_ALL, _HOST = -1, 0
+
+
+@dataclass
+class _Session:
+    db: sqlite3.Connection
+    core: Core
+    handles: dict[int, int] = field(default_factory=dict)
+    members: dict[int, list[int]] = field(default_factory=dict)
+    caller_cell: int = 0
+
+    def meta(self, key: str, default: int = 0) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else int(row[0])
+
+    def set_meta(self, key: str, value: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+class SimKernel:
+    """The `Kernel` protocol over the in-process core."""
+
+    backend = "sim"
+    enforcing = False
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.state_dir = Path(state_dir)
+        self.db_path = self.state_dir / DB_NAME
+
+    # -- sessions ---------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+            db.executescript(_SCHEMA)
+            db.execute("BEGIN IMMEDIATE")
+        except (OSError, sqlite3.Error) as exc:
+            raise BackendError(
+                f"cannot open the sim state {self.db_path}: {exc}; "
+                "set --state-dir or CELLS_STATE_DIR to a writable directory"
+            ) from None
+        return db
+
+    @contextmanager
+    def _session(self) -> Iterator[_Session]:
+        db = self._connect()
+        try:
+            s = _Session(db, Core())
+            self._load(s)
+            yield s
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def _load(self, s: _Session) -> None:
+        next_id = s.meta("next_id", 1)
+        s.core.set_next_id(next_id)
+        for cell_id, created, request in s.db.execute(
+            "SELECT id, created, request FROM cells ORDER BY id"
+        ):
+            req = codec.request_from_bytes(request)
+            s.handles[cell_id] = s.core.restore(req, cell_id, created, f"restore cell {cell_id}")
+        s.core.set_next_id(next_id)
+        rows = s.db.execute("SELECT pid, cell, started FROM members").fetchall()
+        for pid, cell_id, started in rows:
+            if cell_id not in s.handles or not members.alive(pid, started):
+                s.db.execute("DELETE FROM members WHERE pid = ?", (pid,))
+                continue
+            s.members.setdefault(cell_id, []).append(pid)
+            s.core.ref(s.handles[cell_id])
+        by_pid = {pid: cell for cell, pids in s.members.items() for pid in pids}
+        s.caller_cell = next((by_pid[p] for p in members.lineage(os.getpid()) if p in by_pid), 0)
+
+    def _host_only(self, s: _Session, what: str) -> None:
+        if s.caller_cell != 0:
+            raise error_from_errno(errno.EPERM, what)
+
+    def _resolve(self, s: _Session, ref: CellRef, what: str) -> int:
+        """The id of a cell given by name or id."""
+        if isinstance(ref, int) or ref.isdigit():
+            cell_id = int(ref)
+            if cell_id in s.handles:
+                return cell_id
+            raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
+        handle = s.core.lookup_name(ref, what) if ref else 0
+        cell_id = s.core.handle_id(handle)
+        if cell_id == 0:
+            raise NotFound(f"{what}: no cell named '{ref}'", err=errno.ENOENT)
+        return cell_id
+
+    def _info(self, s: _Session, cell_id: int, now: int) -> CellInfo:
+        info = s.core.info(cell_id, now, f"read cell {cell_id}")
+        return self._decode(s, info)
+
+    def _decode(self, s: _Session, info: object) -> CellInfo:
+        cell_id = int(info.ci_id)  # type: ignore[attr-defined]
+        live = len(s.members.get(cell_id, ()))
+        return codec.decode_info(info, nprocs=live, nrefs=live, denies=self._denies(s, cell_id))
+
+    def _denies(self, s: _Session, cell: int) -> dict[str, int]:
+        counts = dict.fromkeys(codec.scope_names(), 0)
+        names = codec.scope_names()
+        for scope, count in s.db.execute("SELECT scope, count FROM denies WHERE cell = ?", (cell,)):
+            if 0 <= scope < len(names):
+                counts[names[scope]] = int(count)
+        return counts
+
+    # -- the Kernel protocol ----------------------------------------------
+
+    def create(self, spec: CellSpec) -> CellInfo:
+        what = f"create cell '{spec.name}'"
+        req = codec.encode_create(spec)
+        with self._session() as s:
+            self._host_only(s, what)
+            validate_create(req, what)
+            _check_root(spec.root, what)
+            now = int(time.time())
+            cell_id, _ = s.core.create(req, now, what)
+            s.db.execute(
+                "INSERT INTO cells VALUES (?, ?, ?, ?)",
+                (cell_id, spec.name, now, codec.request_bytes(req)),
+            )
+            s.set_meta("next_id", int(s.core.stats(HZ).st_next_id))
+            s.handles[cell_id] = s.core.lookup_id(cell_id, what)
+            return self._info(s, cell_id, now)
+
+    def destroy(self, cell: CellRef) -> None:
+        what = f"destroy cell '{cell}'"
+        with self._session() as s:
+            self._host_only(s, what)
+            cell_id = self._resolve(s, cell, what)
+            s.core.destroy(cell_id, what)
+            s.db.execute("DELETE FROM cells WHERE id = ?", (cell_id,))
+            s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
+            s.db.execute("DELETE FROM members WHERE cell = ?", (cell_id,))
+
+    def list(self) -> list[CellInfo]:
+        with self._session() as s:
+            self._host_only(s, "list cells")
+            buf, count = s.core.list(int(time.time()))
+            return [self._decode(s, buf[i]) for i in range(count)]
+
+    def get(self, cell: CellRef) -> CellInfo:
+        what = f"read cell '{cell}'"
+        with self._session() as s:
+            self._host_only(s, what)
+            return self._info(s, self._resolve(s, cell, what), int(time.time()))
+
+    def enter(self, cell: CellRef) -> None:
+        what = f"enter cell '{cell}'"
+        with self._session() as s:
+            self._host_only(s, what)
+            cell_id = self._resolve(s, cell, what)
+            s.core.enter(cell_id, what)
+            pid = os.getpid()
+            s.db.execute(
+                "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
+                (pid, cell_id, members.start_time(pid)),
+            )
+
+    def current(self) -> int:
+        with self._session() as s:
+            return s.caller_cell
+
+    def stats(self) -> Stats:
+        with self._session() as s:
+            self._host_only(s, "read stats")
+            st = codec.decode_stats(s.core.stats(HZ), backend=self.backend, enforcing=False)
+            return replace(
+                st,
+                audit_head=s.meta("audit_head"),
+                denies=self._denies(s, _ALL),
+                host_denies=self._denies(s, _HOST),
+            )
+
+    def events(self, since: int = 0) -> builtins.list[Event]:
+        with self._session() as s:
+            self._host_only(s, "read events")
+            rows = s.db.execute(
+                "SELECT record FROM events WHERE seq >= ? ORDER BY seq", (since,)
+            ).fetchall()
+            return [codec.event_from_bytes(r[0]) for r in rows]
+
+    def explain(
+        self, cell: CellRef, op: str, target: str | None = None, *, euid: int = 0
+    ) -> Decision:
+        with self._session() as s:
+            return self._decide(s, cell, op, target, euid, record=False)
+
+    def attempt(
+        self, cell: CellRef, op: str, target: str | None = None, *, euid: int = 0
+    ) -> Decision:
+        """Decide as a kernel listener would: a denial is counted per cell
+        and scope and appended to the audit ring (sim only; for tests and
+        demonstrations of `events` and the deny counters)."""
+        with self._session() as s:
+            decision = self._decide(s, cell, op, target, euid, record=True)
+            self._persist_audit(s)
+            return decision
+
+    def policy(self) -> builtins.list[PolicyRow]:
+        return policy.policy_rows()
+
+    # -- helpers ------------------------------------------------------------
+
+    def _decide(
+        self, s: _Session, cell: CellRef, op: str, target: str | None, euid: int, record: bool
+    ) -> Decision:
+        what = f"explain {op} for cell '{cell}'"
+        if cell in (0, "0", policy.HOST):
+            subject_id, handle = 0, 0
+        else:
+            subject_id = self._resolve(s, cell, what)
+            handle = s.handles[subject_id]
+        return policy.decide(
+            s.core,
+            subject_id=subject_id,
+            subject_handle=handle,
+            op_name=op,
+            target=target,
+            resolve=lambda ref: s.handles[self._resolve(s, ref, what)],
+            euid=euid,
+            record_at=int(time.time()) if record else None,
+        )
+
+    def _persist_audit(self, s: _Session) -> None:
+        buf, count = s.core.events(0)
+        head = s.meta("audit_head")
+        for i in range(count):
+            ev = buf[i]
+            head += 1
+            ev.ev_seq = head
+            s.db.execute("INSERT INTO events VALUES (?, ?)", (head, codec.event_bytes(ev)))
+            for cell in {_ALL, int(ev.ev_cell)}:
+                s.db.execute(
+                    "INSERT INTO denies VALUES (?, ?, 1) ON CONFLICT (cell, scope) "
+                    "DO UPDATE SET count = count + 1",
+                    (cell, int(ev.ev_scope)),
+                )
+        s.set_meta("audit_head", head)
+        s.db.execute("DELETE FROM events WHERE seq <= ?", (head - lib.CELL_AUDIT_RING,))
+
+
+def _check_root(root: str, what: str) -> None:
+    """The root must exist and be a directory, as the kernel's namei says."""
+    try:
+        mode = os.stat(root).st_mode
+    except FileNotFoundError:
+        raise error_from_errno(errno.ENOENT, what, reason=f"root {root} does not exist") from None
+    except OSError as exc:
+        raise error_from_errno(
+            exc.errno or errno.EINVAL, what, reason=f"root {root}: {exc.strerror}"
+        ) from None
+    if not stat.S_ISDIR(mode):
+        raise error_from_errno(errno.ENOTDIR, what, reason=f"root {root} is not a directory")

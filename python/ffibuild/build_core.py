@@ -1,0 +1,96 @@
+"""cffi builder for `cells.ffi._cells_core` (out-of-line API mode).
+
+setup.py names `ffibuilder` in cffi_modules, so `pip install .` and
+`pip install -e .` compile the extension.  The declarations are read from
+the real headers -- only the part between the `cffi:begin` and `cffi:end`
+markers, in a fixed order -- and the sources are the portable core
+(kmod/secmodel_cell/core/*.c) plus cells_shim.c from this folder.  The
+package version and CELL_ABI_VERSION are stamped into the extension so
+`cells.ffi._binding` can refuse a stale build at import.
+
+Run directly (`python python/ffibuild/build_core.py`) to build in place.
+This folder is not part of the importable package.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+TOP = HERE.parent.parent
+CORE = TOP / "kmod" / "secmodel_cell" / "core"
+
+#: Headers whose marked part becomes the cdef, in this order.
+HEADERS = (CORE / "cell_abi.h", CORE / "cell_core.h", HERE / "cells_shim.h")
+
+BEGIN = "/* cffi:begin */"
+END = "/* cffi:end */"
+
+
+def marked_part(path: Path) -> str:
+    """The text between the cffi markers of one header."""
+    text = path.read_text(encoding="utf-8")
+    start = text.find(BEGIN)
+    stop = text.find(END, start + 1)
+    if start < 0 or stop < 0:
+        raise SystemExit(f"{path}: missing '{BEGIN}' ... '{END}' markers")
+    return text[start + len(BEGIN) : stop]
+
+
+def package_version() -> str:
+    """`__version__` of python/cells/__init__.py, read without importing."""
+    init = (TOP / "python" / "cells" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__ = "([^"]+)"$', init, re.MULTILINE)
+    if match is None:
+        raise SystemExit("python/cells/__init__.py: no __version__ line")
+    return match.group(1)
+
+
+def build(relative: bool = True) -> FFI:
+    """The builder; sources below the current directory stay relative
+    (setuptools wants that) unless `relative` is false."""
+
+    def path(p: Path) -> str:
+        if relative and p.is_relative_to(Path.cwd()):
+            return str(p.relative_to(Path.cwd()))
+        return str(p)
+
+    sources = sorted(CORE.glob("*.c"))
+    if not sources:
+        raise SystemExit(f"{CORE}: no core sources (*.c) to compile")
+    ffi = FFI()
+    ffi.cdef("".join(marked_part(h) for h in HEADERS) + STAMP_CDEF)
+    ffi.set_source(
+        "cells.ffi._cells_core",
+        f"""
+#include "cell_abi.h"
+#include "cell_core.h"
+#include "cells_shim.h"
+
+#define CELLS_BUILD_ABI CELL_ABI_VERSION
+static const char CELLS_BUILD_VERSION[] = "{package_version()}";
+""",
+        sources=[path(p) for p in (*sources, HERE / "cells_shim.c")],
+        include_dirs=[path(CORE), path(HERE)],
+        extra_compile_args=["-std=gnu99"],
+    )
+    return ffi
+
+
+STAMP_CDEF = """
+#define CELLS_BUILD_ABI ...
+static const char CELLS_BUILD_VERSION[];
+"""
+
+ffibuilder = build()
+
+
+if __name__ == "__main__":
+    out = build(relative=False).compile(tmpdir=str(TOP / "build" / "ffi"), verbose="-v" in sys.argv)
+    target = TOP / "python" / "cells" / "ffi" / Path(out).name
+    Path(out).replace(target)
+    print(target)
