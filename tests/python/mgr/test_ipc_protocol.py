@@ -1,0 +1,49 @@
+"""The IPC framing and request checks (cells.ipc.protocol)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cells.ipc import protocol
+from cells.ipc.protocol import ProtocolError
+
+
+def test_round_trip_is_one_line() -> None:
+    raw = protocol.encode(protocol.request(3, "status"))
+    assert raw.endswith(b"\n") and raw.count(b"\n") == 1
+    assert protocol.decode(raw) == {"v": 1, "id": 3, "method": "status", "params": {}}
+
+
+def test_error_message_is_one_line() -> None:
+    msg = protocol.error(1, "busy", "cell web\nis running")
+    assert msg["error"] == {"code": "busy", "message": "cell web is running"}
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    (b"not json\n", "invalid"),
+    (b"[1]\n", "invalid"),
+    (json.dumps({"v": 2, "id": 1, "method": "hello"}).encode(), "version"),
+])
+def test_bad_lines_are_rejected(line: bytes, code: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        protocol.decode(line)
+    assert info.value.code == code
+
+
+@pytest.mark.parametrize(("req", "text"), [
+    ({"v": 1, "id": "x", "method": "hello"}, "integer id"),
+    ({"v": 1, "id": 1, "method": "nope"}, "unknown method 'nope'"),
+    ({"v": 1, "id": 1, "method": "status", "params": []}, "params must be an object"),
+    ({"v": 1, "id": 1, "method": "logs.tail", "params": {"cel": "x"}}, "unknown params cel"),
+])
+def test_bad_requests_are_rejected(req: dict[str, object], text: str) -> None:
+    with pytest.raises(ProtocolError, match=text):
+        protocol.check_request(req)
+
+
+def test_topics() -> None:
+    assert protocol.check_topic("log:web") == "log:web"
+    with pytest.raises(ProtocolError):
+        protocol.check_topic("log:")
