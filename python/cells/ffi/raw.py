@@ -81,7 +81,7 @@ class Core:
 
     def check(self, subject: Any, op: int, obj: Any, now: int) -> int:
         """Decide as a listener does: a DENY is counted and audited."""
-        return int(lib.cell_check(self._c, subject, op, obj, now, 0, 0))
+        return int(lib.cell_check(self._c, subject, op, obj, 0, 0, now))
 
     def list(self, now: int) -> tuple[Any, int]:
         """Every cell's `struct cell_info`: (owning array, count)."""
