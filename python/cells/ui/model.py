@@ -1,0 +1,421 @@
+"""The data cellui shows, and the pure logic over it.
+
+Rows are frozen dataclasses parsed from the daemon's IPC results
+(`status`, `volumes.list`, `backup.list`, `plan`); filtering, search,
+sorting and the text of every table cell are plain functions of those
+rows and the current time.  Nothing here imports Textual or does IO, so it
+is unit-tested on its own.  Callers: cells.ui.link (parsing), the widgets
+and screens of cells.ui (selection and formatting).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+RUNNING_STATES = frozenset({"running", "starting", "stopping", "restarting"})
+FAILED_STATES = frozenset({"failed", "crashed", "error"})
+UNHEALTHY = frozenset({"unhealthy", "failing"})
+
+
+class CellFilter(enum.Enum):
+    """Which cells the table shows; `next()` is the order the key cycles."""
+
+    ALL = "all"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    def next(self) -> CellFilter:
+        members = list(CellFilter)
+        return members[(members.index(self) + 1) % len(members)]
+
+
+class SortKey(enum.Enum):
+    NAME = "name"
+    STATE = "state"
+    CPU = "cpu"
+    MEMORY = "memory"
+    AGE = "age"
+
+    def next(self) -> SortKey:
+        members = list(SortKey)
+        return members[(members.index(self) + 1) % len(members)]
+
+
+@dataclass(frozen=True)
+class CellRow:
+    """One cell as the daemon reports it."""
+
+    name: str
+    id: int | None = None
+    state: str = "unknown"
+    profile: str = "-"
+    procs: int = 0
+    cpu_1s: float = 0.0
+    cpu_10s: float = 0.0
+    memory: int = 0
+    started: float | None = None
+    age: float | None = None
+    health: str = "-"
+    ports: tuple[int, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING_STATES
+
+    @property
+    def failed(self) -> bool:
+        return self.state in FAILED_STATES or self.health in UNHEALTHY
+
+    def age_at(self, now: float) -> float | None:
+        """Seconds since the cell started, from `started` when the daemon
+        gives a timestamp (so ages advance between snapshots), else `age`."""
+        if self.started is not None:
+            return max(0.0, now - self.started)
+        return self.age
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole set of cells at one moment; only the latest is rendered."""
+
+    cells: tuple[CellRow, ...]
+    received: float = 0.0
+
+    def by_name(self, name: str) -> CellRow | None:
+        for cell in self.cells:
+            if cell.name == name:
+                return cell
+        return None
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    name: str
+    mode: str = "-"
+    owner: str = "-"
+    size: int | None = None
+    path: str = "-"
+    used_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    id: str
+    cell: str
+    created: float | None = None
+    size: int | None = None
+    volumes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanAction:
+    cell: str
+    action: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `apply` would do; `token` is handed back so a stale plan is refused."""
+
+    actions: tuple[PlanAction, ...]
+    drift: tuple[str, ...] = ()
+    token: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+# -- parsing IPC results ---------------------------------------------------
+
+
+def _first(data: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if key in data and data[key] is not None:
+            return data[key]
+    return default
+
+
+def _as_int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _as_float(value: Any, default: float | None = None) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return []
+
+
+def _items(result: Any, key: str) -> list[Mapping[str, Any]]:
+    """The records of a listing result, sent either bare or under `key`."""
+    if isinstance(result, Mapping):
+        result = result.get(key, [])
+    return [item for item in _as_list(result) if isinstance(item, Mapping)]
+
+
+_CELL_KEYS = frozenset(
+    {
+        "name", "id", "state", "status", "profile", "procs", "nprocs",
+        "cpu_1s", "cpu_10s", "memory", "mem", "vmsize", "rss", "started",
+        "started_at", "age", "health", "ports",
+    }
+)  # fmt: skip
+
+
+def parse_cell(data: Mapping[str, Any]) -> CellRow:
+    """One cell record of `status` or a `cells` push."""
+    health = _first(data, "health", default="-")
+    if isinstance(health, Mapping):
+        health = _first(health, "status", "state", default="-")
+    raw_id = data.get("id")
+    return CellRow(
+        name=str(data.get("name", "?")),
+        id=_as_int(raw_id) if raw_id is not None else None,
+        state=str(_first(data, "state", "status", default="unknown")),
+        profile=str(_first(data, "profile", default="-")),
+        procs=_as_int(_first(data, "procs", "nprocs", default=0)),
+        cpu_1s=_as_float(data.get("cpu_1s"), 0.0) or 0.0,
+        cpu_10s=_as_float(data.get("cpu_10s"), 0.0) or 0.0,
+        memory=_as_int(_first(data, "memory", "mem", "rss", "vmsize", default=0)),
+        started=_as_float(_first(data, "started", "started_at")),
+        age=_as_float(data.get("age")),
+        health=str(health or "-"),
+        ports=tuple(_as_int(p) for p in _as_list(data.get("ports"))),
+        extra={k: v for k, v in data.items() if k not in _CELL_KEYS},
+    )
+
+
+def parse_snapshot(result: Any, received: float) -> Snapshot:
+    """`status` result or `cells` push data: a list of cells or {"cells": [...]}."""
+    return Snapshot(tuple(parse_cell(c) for c in _items(result, "cells")), received)
+
+
+def parse_volumes(result: Any) -> list[VolumeRow]:
+    rows = []
+    for v in _items(result, "volumes"):
+        size = v.get("size")
+        rows.append(
+            VolumeRow(
+                name=str(v.get("name", "?")),
+                mode=str(_first(v, "mode", default="-")),
+                owner=str(_first(v, "owner", default="-")),
+                size=_as_int(size) if size is not None else None,
+                path=str(_first(v, "path", default="-")),
+                used_by=tuple(str(c) for c in _as_list(_first(v, "used_by", "cells"))),
+            )
+        )
+    return rows
+
+
+def parse_backups(result: Any) -> list[BackupRow]:
+    rows = []
+    for b in _items(result, "backups"):
+        size = b.get("size")
+        rows.append(
+            BackupRow(
+                id=str(_first(b, "id", "name", default="?")),
+                cell=str(_first(b, "cell", default="-")),
+                created=_as_float(_first(b, "created", "time")),
+                size=_as_int(size) if size is not None else None,
+                volumes=tuple(str(x) for x in _as_list(b.get("volumes"))),
+            )
+        )
+    return rows
+
+
+def _reasons(value: Any) -> tuple[str, ...]:
+    out = []
+    for item in _as_list(value) if not isinstance(value, str) else [value]:
+        if isinstance(item, Mapping):
+            field_name = item.get("field", "")
+            detail = _first(item, "reason", "detail", "message", default="")
+            out.append(f"{field_name}: {detail}" if field_name else str(detail))
+        else:
+            out.append(str(item))
+    return tuple(out)
+
+
+def parse_plan(result: Any) -> Plan:
+    actions = tuple(
+        PlanAction(
+            cell=str(_first(a, "cell", "name", default="?")),
+            action=str(_first(a, "action", "op", "kind", default="?")),
+            reasons=_reasons(_first(a, "reasons", "reason", "changes", default=())),
+        )
+        for a in _items(result, "actions")
+    )
+    drift: tuple[str, ...] = ()
+    token = None
+    if isinstance(result, Mapping):
+        drift = _reasons(result.get("drift", ()))
+        raw = _first(result, "token", "plan_id", "digest", "id")
+        token = str(raw) if raw is not None else None
+    return Plan(actions, drift, token)
+
+
+# -- selection ---------------------------------------------------------------
+
+
+def matches_filter(cell: CellRow, which: CellFilter) -> bool:
+    if which is CellFilter.RUNNING:
+        return cell.running
+    if which is CellFilter.FAILED:
+        return cell.failed
+    if which is CellFilter.STOPPED:
+        return not cell.running and not cell.failed
+    return True
+
+
+def matches_search(cell: CellRow, text: str) -> bool:
+    """Case-insensitive substring over name, id, state, profile, health and
+    ports; every space-separated word must match somewhere."""
+    words = text.lower().split()
+    if not words:
+        return True
+    hay = " ".join(
+        [cell.name, str(cell.id or ""), cell.state, cell.profile, cell.health]
+        + [str(p) for p in cell.ports]
+    ).lower()
+    return all(word in hay for word in words)
+
+
+def _sort_key(key: SortKey, now: float) -> Any:
+    if key is SortKey.STATE:
+        return lambda c: (c.state, c.name)
+    if key is SortKey.CPU:
+        return lambda c: (-c.cpu_1s, c.name)
+    if key is SortKey.MEMORY:
+        return lambda c: (-c.memory, c.name)
+    if key is SortKey.AGE:
+        return lambda c: (-(c.age_at(now) or 0.0), c.name)
+    return lambda c: c.name
+
+
+def select(
+    cells: Iterable[CellRow],
+    which: CellFilter = CellFilter.ALL,
+    search: str = "",
+    order: SortKey = SortKey.NAME,
+    now: float = 0.0,
+) -> list[CellRow]:
+    """The rows the table shows, in the order it shows them."""
+    chosen = [c for c in cells if matches_filter(c, which) and matches_search(c, search)]
+    chosen.sort(key=_sort_key(order, now))
+    return chosen
+
+
+# -- formatting ----------------------------------------------------------------
+
+
+def format_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_age(seconds: float | None) -> str:
+    """Like ps(1)'s etime, shortened: 42s, 5m03s, 3h07m, 2d04h."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def format_cpu(pct: float) -> str:
+    return f"{pct:.1f}%"
+
+
+def format_ports(ports: Sequence[int]) -> str:
+    return ",".join(str(p) for p in ports) if ports else "-"
+
+
+def format_time(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+
+
+#: Column keys and titles of the cell table, in order.
+CELL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "NAME"),
+    ("state", "STATE"),
+    ("profile", "PROFILE"),
+    ("procs", "PROCS"),
+    ("cpu_1s", "CPU 1s"),
+    ("cpu_10s", "CPU 10s"),
+    ("memory", "MEM"),
+    ("age", "AGE"),
+    ("health", "HEALTH"),
+    ("ports", "PORTS"),
+)
+
+
+def cell_texts(cell: CellRow, now: float) -> tuple[str, ...]:
+    """The text of each column of `CELL_COLUMNS` for one cell."""
+    return (
+        cell.name,
+        cell.state,
+        cell.profile,
+        str(cell.procs),
+        format_cpu(cell.cpu_1s),
+        format_cpu(cell.cpu_10s),
+        format_bytes(cell.memory),
+        format_age(cell.age_at(now)),
+        cell.health,
+        format_ports(cell.ports),
+    )
+
+
+def detail_lines(cell: CellRow, now: float) -> list[tuple[str, str]]:
+    """(label, value) pairs for the detail pane."""
+    lines = [
+        ("name", cell.name),
+        ("id", "-" if cell.id is None else str(cell.id)),
+        ("state", cell.state),
+        ("health", cell.health),
+        ("profile", cell.profile),
+        ("processes", str(cell.procs)),
+        ("cpu", f"{format_cpu(cell.cpu_1s)} (1 s)  {format_cpu(cell.cpu_10s)} (10 s)"),
+        ("memory", format_bytes(cell.memory)),
+        ("started", format_time(cell.started)),
+        ("age", format_age(cell.age_at(now))),
+        ("ports", format_ports(cell.ports)),
+    ]
+    for key in sorted(cell.extra):
+        value = cell.extra[key]
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(v) for v in value) or "-"
+        elif isinstance(value, Mapping):
+            text = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        else:
+            text = str(value)
+        lines.append((key.replace("_", " "), text))
+    return lines

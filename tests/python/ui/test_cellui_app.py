@@ -1,0 +1,431 @@
+"""cellui behaviour against the fake daemon: live table, actions with
+confirmation, plan/apply, backups, logs, shell, failures and reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from cells.ui.screens.confirm import ConfirmScreen
+from cells.ui.screens.help import HelpScreen
+from cells.ui.screens.logs import LogScreen
+from cells.ui.screens.plan import PlanScreen
+from cells.ui.screens.storage import StorageScreen
+from cells.ui.widgets.banner import ConnectionBanner
+from cells.ui.widgets.cell_table import CellTable
+from cells.ui.widgets.detail import CellDetail
+from cells.ui.widgets.follow_log import FollowLog
+from cells.ui.widgets.storage_tables import BackupTable, VolumeTable
+from cellui_fake_daemon import FROZEN_NOW, FakeDaemon, cell
+from cellui_harness import RecordingUI, main_screen, row_texts, static_text, table, wait_for
+from textual.widgets import Static
+
+
+def run(coro: Any) -> None:
+    asyncio.run(coro)
+
+
+def banner_text(app: RecordingUI) -> str:
+    banner = app.screen.query_one(ConnectionBanner)
+    return str(banner.render()) if banner.display else ""
+
+
+def test_table_shows_cells_and_updates_rows_in_place(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            rows = row_texts(app)
+            assert rows["web"] == ["web", "running", "high", "2", "3.2%", "2.9%", "58.0M",
+                                   "1h02m", "healthy", "80,443"]  # fmt: skip
+            assert rows["mail"][1] == "stopped"
+            keys_before = list(table(app).rows)
+            fake.update_cell("web", cpu_1s=55.5, health="unhealthy")
+            await wait_for(pilot, lambda: row_texts(app)["web"][4] == "55.5%")
+            assert row_texts(app)["web"][8] == "unhealthy"
+            assert list(table(app).rows) == keys_before  # same row objects, no rebuild
+            fake.update_cell("mail", state="running")
+            await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "running")
+            # a new cell is appended, a removed one disappears
+            fake._run(lambda: fake.cells.update(zz=cell("zz", 9)))
+            fake.update_cell("zz")
+            await wait_for(pilot, lambda: "zz" in row_texts(app))
+            fake._run(lambda: fake.cells.pop("cache"))
+            fake.update_cell("zz")
+            await wait_for(pilot, lambda: "cache" not in row_texts(app))
+            assert table(app).row_count == 6
+
+    run(scenario())
+
+
+def test_bursts_of_snapshots_are_coalesced(
+    fake: FakeDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[int] = []
+    original = CellTable.show
+
+    def counting_show(self: CellTable, rows: Sequence[Any], now: float) -> None:
+        rendered.append(len(rows))
+        original(self, rows, now)
+
+    monkeypatch.setattr(CellTable, "show", counting_show)
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            rendered.clear()
+            fake.push_snapshots(400, "web")
+            await wait_for(pilot, lambda: row_texts(app)["web"][4] == "399.0%")
+            await pilot.pause(0.1)
+            # the last snapshot is shown, and far fewer renders than pushes happened
+            assert row_texts(app)["web"][4] == "399.0%"
+            print(f"\ncellui: 400 pushed snapshots rendered {len(rendered)} times")
+            assert 1 <= len(rendered) < 50, len(rendered)
+
+    run(scenario())
+
+
+def test_detail_pane_follows_the_cursor(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            detail = main_screen(app).query_one(CellDetail)
+            assert "build" in static_text(detail)
+            await pilot.press("down", "down", "down", "down", "down")
+            await pilot.pause()
+            text = static_text(detail)
+            assert "web" in text and "/usr/pkg/sbin/webd" in text and "www:/var/www:ro" in text
+
+    run(scenario())
+
+
+def test_filter_search_and_sort_keys(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("f")  # running
+            assert sorted(row_texts(app)) == ["cache", "db", "dns", "web"]
+            await pilot.press("f")  # stopped
+            assert list(row_texts(app)) == ["mail"]
+            await pilot.press("f")  # failed
+            assert list(row_texts(app)) == ["build", "dns"]
+            await pilot.press("f")  # all again
+            await pilot.press("slash", "d", "b")
+            assert list(row_texts(app)) == ["db"]
+            await pilot.press("escape")
+            assert table(app).row_count == 6 and app.focused is table(app)
+            await pilot.press("o")  # sort by state
+            assert list(row_texts(app))[:1] == ["build"]
+            await pilot.press("o")  # by cpu
+            assert list(row_texts(app))[:2] == ["db", "web"]
+
+    run(scenario())
+
+
+def test_start_then_confirmed_stop(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down", "down", "down", "down")  # mail (stopped)
+            assert table(app).selected == "mail"
+            await pilot.press("s")
+            await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "running")
+            assert ("cell.start", {"cell": "mail"}) in fake.calls
+            assert app.noted("start mail: done")
+            # stop asks first; "n" leaves the cell alone
+            await pilot.press("x")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("n")
+            await pilot.pause(0.1)
+            assert "cell.stop" not in fake.methods()
+            assert row_texts(app)["mail"][1] == "running"
+            await pilot.press("x")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "stopped")
+            assert ("cell.stop", {"cell": "mail"}) in fake.calls
+            await pilot.press("r", "escape")
+            await pilot.pause(0.1)
+            assert "cell.restart" not in fake.methods()
+
+    run(scenario())
+
+
+def test_apply_shows_the_plan_then_applies_it(fake: FakeDaemon) -> None:
+    fake.desired = {"proxy": cell("proxy", 7, state="stopped")}
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+            assert "proxy" in static_text(app.screen.query_one("#plan", Static))
+            assert "apply" not in fake.methods()
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "proxy" in row_texts(app))
+            assert ("apply", {"plan": "plan-1"}) in fake.calls
+            assert app.noted("apply: done")
+            # nothing left to do: the plan says so and y does not apply
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+            assert "No changes" in static_text(app.screen.query_one("#plan", Static))
+            await pilot.press("y")
+            await pilot.pause(0.1)
+            assert fake.methods().count("apply") == 1
+
+    run(scenario())
+
+
+def test_failed_action_shows_the_error_and_app_stays_usable(fake: FakeDaemon) -> None:
+    fake.fail("cell.start", "busy", "cell web is being applied; try again when apply finishes")
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down", "down", "down", "down")  # mail
+            await pilot.press("s")
+            await wait_for(pilot, lambda: app.noted("being applied", "error"))
+            assert app.noted("start mail: cell web is being applied; try again", "error")
+            await pilot.press("x", "y")
+            await wait_for(pilot, lambda: app.noted("stop mail: done"))
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_storage_screen_backup_create_restore_delete(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down")  # cache
+            await pilot.press("v")
+            assert isinstance(app.screen, StorageScreen)
+            screen = app.screen
+            backups = screen.query_one(BackupTable)
+            await wait_for(pilot, lambda: screen.query_one(VolumeTable).row_count == 2)
+            await wait_for(pilot, lambda: backups.row_count == 1)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: backups.row_count == 2)
+            assert ("backup.create", {"cell": "cache"}) in fake.calls
+            # restore asks first
+            await pilot.press("R")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "backup.restore" in fake.methods())
+            assert ("backup.restore", {"id": "db-20261128T0300Z"}) in fake.calls
+            await pilot.press("down", "d")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert "backup.delete" not in fake.methods()
+            await pilot.press("d", "y")
+            await wait_for(pilot, lambda: backups.row_count == 1)
+            assert ("backup.delete", {"id": "cache-2"}) in fake.calls
+            fake.fail("backup.delete", "permission", "backups dir not writable")
+            await pilot.press("d", "y")
+            await wait_for(pilot, lambda: app.noted("backups dir not writable", "error"))
+            await pilot.press("escape")
+            assert not isinstance(app.screen, StorageScreen)
+
+    run(scenario())
+
+
+def test_follow_view_shows_logs_and_audit_of_the_cell(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down", "down", "down", "down", "down", "l")
+            assert isinstance(app.screen, LogScreen) and app.screen.cell == "web"
+            log = app.screen.query_one(FollowLog)
+            await wait_for(pilot, lambda: log.count == 2)  # the tail
+            await wait_for(pilot, lambda: fake.subscribed("log:web"))
+            fake.push("log", {"cell": "web", "time": FROZEN_NOW, "line": "GET /x 404"}, "log:web")
+            fake.push("audit", {"seq": 17, "cell": 1, "scope": "process", "op": "signal",
+                                "reason": "cross-cell", "euid": 0, "target": 2})  # fmt: skip
+            fake.push("audit", {"seq": 18, "cell": 2, "op": "signal", "reason": "cross-cell"})
+            fake.push("log", {"cell": "db", "line": "not for web"}, "log:db")
+            await wait_for(pilot, lambda: log.count == 4)
+            await pilot.pause(0.1)
+            text = "\n".join(line.text for line in log.lines)
+            assert "GET /x 404" in text
+            assert "process: signal denied (cross-cell) euid=0 target=2 seq=17" in text
+            assert "seq=18" not in text and "not for web" not in text
+            await pilot.press("escape")
+            assert not isinstance(app.screen, LogScreen)
+
+    run(scenario())
+
+
+def test_shell_suspends_and_runs_cellmgr_shell(fake: FakeDaemon) -> None:
+    ran: list[tuple[list[str], str]] = []
+
+    def runner(argv: Sequence[str], env: dict[str, str]) -> int:
+        ran.append((list(argv), env["CELLS_SOCKET"]))
+        return 3
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60, shell_runner=runner)
+        suspended: list[bool] = []
+
+        @contextlib.contextmanager
+        def suspend() -> Iterator[None]:
+            suspended.append(True)
+            yield
+
+        app.suspend = suspend  # type: ignore[method-assign]  # headless cannot suspend
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down", "down", "down", "down")  # mail: stopped
+            await pilot.press("e")
+            assert ran == [] and app.noted("shell: mail is not running", "error")
+            await pilot.press("down", "e")  # web
+            assert suspended == [True]
+            assert ran[0][0][1:] == ["shell", "web"] and ran[0][0][0].endswith("cellmgr")
+            assert ran[0][1] == fake.path
+            assert app.noted("shell in web exited with status 3")
+            await pilot.press("f")
+            assert table(app).row_count == 4  # still responsive
+
+    run(scenario())
+
+
+def test_shell_on_a_terminal_that_cannot_suspend(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60, shell_runner=lambda a, e: 0)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("e")  # build: failed, not running
+            await pilot.press("down", "e")  # cache: running
+            assert app.noted("shell: this terminal cannot be handed over", "error")
+
+    run(scenario())
+
+
+def test_daemon_gone_banner_then_reconnect(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            assert banner_text(app) == ""
+            fake.stop()
+            await wait_for(pilot, lambda: "unreachable" in banner_text(app))
+            assert banner_text(app).startswith(
+                f"cellmgr daemon unreachable at {fake.path}; retrying…"
+            )
+            await pilot.press("s")  # an action while the daemon is away
+            await wait_for(pilot, lambda: app.noted("unreachable", "error"))
+            assert table(app).row_count == 6  # the last snapshot stays
+            fake.cells["build"]["state"] = "running"  # changed while it was away
+            fake.start()
+            await wait_for(pilot, lambda: "reconnected" in banner_text(app))
+            assert banner_text(app) == f"reconnected to cellmgr daemon at {fake.path}"
+            await wait_for(pilot, lambda: row_texts(app)["build"][1] == "running")
+            assert fake.connections == 2
+            await pilot.press("s")
+            await wait_for(pilot, lambda: app.noted("start build: done"))
+
+    run(scenario())
+
+
+def test_reconnected_banner_goes_away(fake: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cells.ui.app.RECONNECTED_BANNER_SECONDS", 0.3)
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            fake.stop()
+            await wait_for(pilot, lambda: "unreachable" in banner_text(app))
+            fake.start()
+            await wait_for(pilot, lambda: "reconnected" in banner_text(app))
+            await wait_for(pilot, lambda: banner_text(app) == "")
+
+    run(scenario())
+
+
+def test_starts_without_a_daemon_and_connects_later(sock_dir: Any) -> None:
+    path = str(sock_dir / "cellmgr.sock")
+
+    async def scenario() -> None:
+        app = RecordingUI(path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: "unreachable" in banner_text(app))
+            assert "No such file or directory" in banner_text(app)
+            daemon = FakeDaemon(path).start()
+            try:
+                await wait_for(pilot, lambda: table(app).row_count == 6, timeout=5)
+            finally:
+                daemon.close()
+
+    run(scenario())
+
+
+def test_protocol_version_mismatch_is_reported(fake: FakeDaemon) -> None:
+    fake.protocol = 2
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: "protocol" in banner_text(app))
+            assert "the daemon speaks protocol v2, cellui speaks v1" in banner_text(app)
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_polls_status_when_the_daemon_pushes_nothing(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=0.1)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            fake._run(lambda: fake.cells["db"].update(procs=77))  # changed without a push
+            await wait_for(pilot, lambda: row_texts(app)["db"][3] == "77")
+
+    run(scenario())
+
+
+def test_help_screen_lists_the_keys(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            text = static_text(app.screen.query_one(Static))
+            for words in ("Restart", "Restore", "Backup cell", "Search", "this help"):
+                assert words in text
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+
+    run(scenario())
+
+
+def test_first_table_of_200_cells_in_under_a_second(sock_dir: Any) -> None:
+    cells = [cell(f"cell{i:03d}", i + 1, ports=(8000 + i,)) for i in range(200)]
+    daemon = FakeDaemon(str(sock_dir / "cellmgr.sock"), cells).start()
+    try:
+
+        async def scenario() -> float:
+            t0 = time.perf_counter()
+            app = RecordingUI(daemon.path, poll_interval=60)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await wait_for(pilot, lambda: table(app).row_count == 200, timeout=10)
+                elapsed = time.perf_counter() - t0
+                assert row_texts(app)["cell199"][9] == "8199"
+            return elapsed
+
+        elapsed = asyncio.run(scenario())
+    finally:
+        daemon.close()
+    print(f"\ncellui: first table of 200 cells after {elapsed * 1000:.0f} ms")
+    assert elapsed < 1.0, f"{elapsed:.3f} s"

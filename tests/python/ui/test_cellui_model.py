@@ -1,0 +1,120 @@
+"""cells.ui.model: parsing, filter, search, sort and formatting, no Textual."""
+
+from __future__ import annotations
+
+from cells.ui.model import (
+    CellFilter,
+    CellRow,
+    SortKey,
+    cell_texts,
+    detail_lines,
+    format_age,
+    format_bytes,
+    parse_backups,
+    parse_cell,
+    parse_plan,
+    parse_snapshot,
+    parse_volumes,
+    select,
+)
+from cellui_fake_daemon import FROZEN_NOW, sample_cells
+
+
+def snapshot_cells() -> list[CellRow]:
+    return list(parse_snapshot({"cells": sample_cells()}, FROZEN_NOW).cells)
+
+
+def names(rows: list[CellRow]) -> list[str]:
+    return [r.name for r in rows]
+
+
+def test_parse_cell_reads_every_column() -> None:
+    c = parse_cell(sample_cells()[0])
+    assert (c.name, c.id, c.state, c.profile, c.procs) == ("web", 1, "running", "high", 2)
+    assert (c.cpu_1s, c.cpu_10s, c.memory) == (3.2, 2.9, 58 * 1024 * 1024)
+    assert c.ports == (80, 443) and c.health == "healthy"
+    assert c.age_at(FROZEN_NOW) == 3725.0
+    assert c.extra["service"] == "/usr/pkg/sbin/webd"
+
+
+def test_parse_cell_accepts_alternative_keys_and_bad_values() -> None:
+    c = parse_cell({"name": "x", "status": "running", "nprocs": "3", "vmsize": 10,
+                    "age": 5, "health": {"status": "healthy"}, "cpu_1s": "junk"})  # fmt: skip
+    assert (c.state, c.procs, c.memory, c.health, c.cpu_1s) == ("running", 3, 10, "healthy", 0.0)
+    assert c.age_at(FROZEN_NOW) == 5.0 and c.id is None
+
+
+def test_snapshot_from_bare_list_or_mapping() -> None:
+    assert len(parse_snapshot(sample_cells(), 0).cells) == 6
+    assert len(parse_snapshot({"cells": sample_cells()}, 0).cells) == 6
+    assert parse_snapshot({"nothing": 1}, 0).cells == ()
+    assert parse_snapshot(None, 0).cells == ()
+
+
+def test_filters_partition_the_cells() -> None:
+    cells = snapshot_cells()
+    assert names(select(cells, CellFilter.RUNNING)) == ["cache", "db", "dns", "web"]
+    assert names(select(cells, CellFilter.STOPPED)) == ["mail"]
+    # failed = failed state or unhealthy; an unhealthy running cell is in both
+    assert names(select(cells, CellFilter.FAILED)) == ["build", "dns"]
+    assert len(select(cells, CellFilter.ALL)) == 6
+
+
+def test_filter_cycle_order() -> None:
+    seen = [CellFilter.ALL]
+    for _ in range(4):
+        seen.append(seen[-1].next())
+    assert [f.value for f in seen] == ["all", "running", "stopped", "failed", "all"]
+
+
+def test_search_matches_words_over_fields() -> None:
+    cells = snapshot_cells()
+    assert names(select(cells, search="WE")) == ["web"]
+    assert names(select(cells, search="5432")) == ["db"]
+    assert names(select(cells, search="running high")) == ["db", "dns", "web"]
+    assert names(select(cells, search="medium")) == ["cache"]
+    assert select(cells, search="nosuchthing") == []
+
+
+def test_sort_orders() -> None:
+    cells = snapshot_cells()
+    assert names(select(cells, order=SortKey.CPU))[:2] == ["db", "web"]
+    assert names(select(cells, order=SortKey.MEMORY))[0] == "db"
+    assert names(select(cells, order=SortKey.AGE, now=FROZEN_NOW))[:3] == ["db", "web", "dns"]
+    assert names(select(cells, order=SortKey.STATE))[0] == "build"
+
+
+def test_formatting() -> None:
+    assert format_bytes(None) == "-"
+    assert format_bytes(512) == "512B"
+    assert format_bytes(58 * 1024 * 1024) == "58.0M"
+    assert [format_age(s) for s in (None, 42, 303, 3725, 3 * 86400 + 3600)] == [
+        "-", "42s", "5m03s", "1h02m", "3d01h",
+    ]  # fmt: skip
+    web = parse_cell(sample_cells()[0])
+    assert cell_texts(web, FROZEN_NOW) == (
+        "web", "running", "high", "2", "3.2%", "2.9%", "58.0M", "1h02m", "healthy", "80,443",
+    )  # fmt: skip
+    assert cell_texts(web, FROZEN_NOW + 60)[7] == "1h03m"
+
+
+def test_detail_lines_include_extra_fields() -> None:
+    lines = dict(detail_lines(parse_cell(sample_cells()[0]), FROZEN_NOW))
+    assert lines["volumes"] == "www:/var/www:ro"
+    assert lines["service"] == "/usr/pkg/sbin/webd"
+    assert lines["started"] == "2027-01-15 06:57:55"
+
+
+def test_parse_volumes_backups_plan() -> None:
+    vols = parse_volumes({"volumes": [{"name": "www", "size": 10, "used_by": ["web"]}]})
+    assert vols[0].name == "www" and vols[0].used_by == ("web",) and vols[0].size == 10
+    backups = parse_backups([{"id": "b1", "cell": "db", "created": 5}])
+    assert (backups[0].id, backups[0].cell, backups[0].created) == ("b1", "db", 5.0)
+    reason = {"field": "profile", "reason": "high -> low"}
+    plan = parse_plan({"token": "t", "actions": [
+        {"cell": "web", "action": "replace", "reasons": [reason]},
+    ], "drift": ["web: ports changed outside cellmgr"]})  # fmt: skip
+    assert plan.token == "t" and not plan.empty
+    assert plan.actions[0].reasons == ("profile: high -> low",)
+    assert plan.drift == ("web: ports changed outside cellmgr",)
+    assert parse_plan({"actions": []}).empty
