@@ -263,3 +263,35 @@ def decode_stats(st: Any, *, backend: str, enforcing: bool) -> Stats:
         denies=counters(st.st_denies),
         host_denies=counters(st.st_host_denies),
     )
+
+
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def invalid_reason(spec: CellSpec) -> str | None:
+    """Words for the likely cause after the core rejected `spec` with
+    EINVAL (the core's errno says only that the payload is malformed).
+    The verdict stays the core's; this only names the field."""
+    if not spec.name or not set(spec.name) <= _NAME_CHARS:
+        return f"bad name '{spec.name}': use 1-63 of A-Z a-z 0-9 . _ -"
+    if not spec.root.startswith("/"):
+        return f"root {spec.root} is not an absolute path"
+    if 0 in spec.ports:
+        return "port 0 cannot be reserved (use 1-65535)"
+    dups = sorted({p for p in spec.ports if spec.ports.count(p) > 1})
+    if dups:
+        return f"port {dups[0]} is listed twice"
+    for rl in spec.rlimits:
+        if rl.soft > rl.hard:
+            return f"rlimit {rl.resource}: soft limit {rl.soft} is above hard limit {rl.hard}"
+    if len(set(spec.bind_addrs)) != len(spec.bind_addrs):
+        return "a bind address is listed twice"
+    return None
+
+
+def reword_invalid(exc: InvalidArgument, spec: CellSpec, what: str) -> InvalidArgument:
+    """`exc` with the field named, when it can be told."""
+    reason = invalid_reason(spec)
+    if reason is None:
+        return exc
+    return InvalidArgument(f"{what}: {reason}", err=errno.EINVAL)

@@ -18,7 +18,14 @@ import errno
 from collections.abc import Callable
 from typing import Any
 
-from cells.errors import AbiMismatch, CellsError, ModuleNotLoaded, NotFound, error_from_errno
+from cells.errors import (
+    AbiMismatch,
+    CellsError,
+    InvalidArgument,
+    ModuleNotLoaded,
+    NotFound,
+    error_from_errno,
+)
 from cells.ffi import codec, policy
 from cells.ffi._binding import ABI_VERSION, ffi, lib
 from cells.ffi.raw import Core
@@ -148,13 +155,16 @@ class NetbsdKernel:
     def create(self, spec: CellSpec) -> CellInfo:
         what = f"create cell '{spec.name}'"
         req = codec.encode_create(spec)
-        data, _ = self._call(
-            "create",
-            ffi.sizeof(req[0]),
-            codec.request_bytes(req),
-            what,
-            enoent=f"root {spec.root} does not exist",
-        )
+        try:
+            data, _ = self._call(
+                "create",
+                ffi.sizeof(req[0]),
+                codec.request_bytes(req),
+                what,
+                enoent=f"root {spec.root} does not exist",
+            )
+        except InvalidArgument as exc:
+            raise codec.reword_invalid(exc, spec, what) from None
         back = codec.request_from_bytes(data)
         return self.get(int(back.cr_id))
 

@@ -24,7 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cells.errors import BackendError, NotFound, error_from_errno
+from cells.errors import (
+    BackendError,
+    InvalidArgument,
+    NotFound,
+    PortInUse,
+    error_from_errno,
+)
 from cells.ffi import codec, policy
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
@@ -135,8 +141,10 @@ class SimKernel:
             if cell_id in s.handles:
                 return cell_id
             raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
-        handle = s.core.lookup_name(ref, what) if ref else 0
-        cell_id = s.core.handle_id(handle)
+        try:
+            cell_id = s.core.handle_id(s.core.lookup_name(ref, what))
+        except NotFound:
+            cell_id = 0
         if cell_id == 0:
             raise NotFound(f"{what}: no cell named '{ref}'", err=errno.ENOENT)
         return cell_id
@@ -165,10 +173,16 @@ class SimKernel:
         req = codec.encode_create(spec)
         with self._session() as s:
             self._host_only(s, what)
-            validate_create(req, what)
+            try:
+                validate_create(req, what)
+            except InvalidArgument as exc:
+                raise codec.reword_invalid(exc, spec, what) from None
             _check_root(spec.root, what)
             now = int(time.time())
-            cell_id, _ = s.core.create(req, now, what)
+            try:
+                cell_id, _ = s.core.create(req, now, what)
+            except PortInUse as exc:
+                raise self._port_owner_error(s, spec, what) or exc from None
             s.db.execute(
                 "INSERT INTO cells VALUES (?, ?, ?, ?)",
                 (cell_id, spec.name, now, codec.request_bytes(req)),
@@ -275,6 +289,18 @@ class SimKernel:
             euid=euid,
             record_at=int(time.time()) if record else None,
         )
+
+    def _port_owner_error(self, s: _Session, spec: CellSpec, what: str) -> PortInUse | None:
+        """Name the port and its owner after the core said EADDRINUSE."""
+        for port in spec.ports:
+            owner = s.core.port_owner(port) if 0 < port < 65536 else 0  # a cell id
+            name = s.db.execute("SELECT name FROM cells WHERE id = ?", (owner,)).fetchone()
+            if name is not None:
+                return PortInUse(
+                    f"{what}: port {port} is reserved by cell '{name[0]}' (id {owner})",
+                    err=errno.EADDRINUSE,
+                )
+        return None
 
     def _persist_audit(self, s: _Session) -> None:
         buf, count = s.core.events(0)

@@ -1,0 +1,104 @@
+"""cellctl: the low-level runtime tool of Cells (talks only to cells.kernel).
+
+This module only wires the click group: global options, and one lazily
+imported module per verb (start-up time matters: `cellctl --version` never
+imports click's commands, the kernel or the binding).  The console script
+`cellctl` calls `main()`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from cells import __version__
+
+#: verb -> "module:attribute" below cells.cli.ctl.
+COMMANDS = {
+    "create": "create:create",
+    "destroy": "destroy:destroy",
+    "list": "list:list_cells",
+    "stats": "stats:stats",
+    "exec": "exec:exec_cell",
+    "events": "events:events",
+    "explain": "explain:explain",
+    "supervise": "supervise:supervise",
+}
+#: Verbs whose module may be absent from an installation.
+OPTIONAL = {"supervise"}
+
+EPILOG = """\b
+Examples:
+  cellctl create web --root /var/cells/web --profile high --port 80 --port 443
+  cellctl list
+  cellctl exec web /usr/sbin/httpd -f
+  cellctl explain web process.signal host
+  cellctl stats --prometheus
+  cellctl destroy web
+
+The sim backend (chosen automatically off NetBSD or when secmodel_cell is
+not loaded) runs the same policy core but enforces nothing on the host.
+"""
+
+
+def _group() -> Any:
+    import click
+
+    from cells.cli.app import Application, CellsGroup
+
+    class CtlGroup(CellsGroup):
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return [n for n in COMMANDS if self.get_command(ctx, n) is not None]
+
+        def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+            if name not in COMMANDS:
+                return None
+            module, attr = COMMANDS[name].split(":")
+            path = f"cells.cli.ctl.{module}"
+            try:
+                mod = __import__(path, fromlist=[attr])
+            except ModuleNotFoundError as exc:
+                if name in OPTIONAL and exc.name == path:
+                    return None
+                raise
+            command: click.Command = getattr(mod, attr)
+            return command
+
+    @click.group(cls=CtlGroup, epilog=EPILOG, context_settings={"max_content_width": 100})
+    @click.option(
+        "--backend",
+        type=click.Choice(["auto", "netbsd", "sim"]),
+        envvar="CELLS_BACKEND",
+        default="auto",
+        show_default=True,
+        help="Kernel backend: netbsd (secmodel_cell via sysctl), sim (in-process "
+        "core, enforces nothing), or auto.  Env: CELLS_BACKEND.",
+    )
+    @click.option(
+        "--state-dir",
+        envvar="CELLS_STATE_DIR",
+        metavar="DIR",
+        help="State directory of the sim backend.  Env: CELLS_STATE_DIR.  [default: /var/db/cells]",
+    )
+    @click.version_option(__version__, prog_name="cellctl", message="%(prog)s %(version)s")
+    @click.pass_context
+    def cellctl(ctx: click.Context, backend: str, state_dir: str | None) -> None:
+        """Create, enter, inspect and destroy cells (kernel-enforced
+        isolation domains of secmodel_cell)."""
+        ctx.obj = Application("cellctl", backend=backend, state_dir=state_dir)
+
+    return cellctl
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the `cellctl` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        sys.stdout.write(f"cellctl {__version__}\n")
+        return 0
+    return _group().main(args=args, prog_name="cellctl")
+
+
+def cli() -> Any:
+    """The click group (for tests and documentation tools)."""
+    return _group()

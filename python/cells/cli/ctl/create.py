@@ -1,0 +1,136 @@
+"""`cellctl create NAME --root DIR ...`: create a cell.
+
+Option values are parsed here only as far as click must (integers, rlimit
+syntax); names, ranges and duplicates are judged by the core exactly as the
+kernel judges them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cells.cli.app import Application, pass_app
+
+_SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+RLIMITS = ("nofile", "as", "core", "nproc")
+
+
+def parse_amount(text: str) -> int:
+    """An integer with an optional k/m/g/t suffix (powers of 1024)."""
+    text = text.strip().lower()
+    scale = _SUFFIX.get(text[-1:], 1)
+    digits = text[:-1] if scale != 1 else text
+    if not digits.isdigit():
+        raise ValueError(text)
+    return int(digits) * scale
+
+
+def parse_rlimit(text: str) -> Any:
+    """An `Rlimit` from RESOURCE=SOFT[:HARD], e.g. nofile=1024 or as=1g:2g."""
+    from cells.kernel.api import Rlimit
+
+    resource, sep, amounts = text.partition("=")
+    if not sep or resource not in RLIMITS:
+        raise click.BadParameter(
+            f"'{text}': use RESOURCE=SOFT[:HARD] with RESOURCE one of {', '.join(RLIMITS)}"
+        )
+    soft_text, _, hard_text = amounts.partition(":")
+    try:
+        soft = parse_amount(soft_text)
+        hard = parse_amount(hard_text) if hard_text else soft
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}': amounts are integers with an optional k, m, g or t"
+        ) from None
+    return Rlimit(resource, soft, hard)  # type: ignore[arg-type]
+
+
+def _rlimits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    return tuple(parse_rlimit(v) for v in values)
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--root", required=True, metavar="DIR", help="The cell's root directory (absolute; must exist)."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["low", "medium", "high"]),
+    default="high",
+    show_default=True,
+    help="Hardening profile, fixed at create.",
+)
+@click.option(
+    "--port",
+    "ports",
+    type=int,
+    multiple=True,
+    metavar="P",
+    help="Reserve a TCP/UDP port for this cell (repeatable, at most 32).",
+)
+@click.option(
+    "--rlimit",
+    "rlimits",
+    callback=_rlimits,
+    multiple=True,
+    metavar="RES=SOFT[:HARD]",
+    help="Resource limit for processes that enter: nofile, as, core or nproc "
+    "(repeatable; k/m/g/t suffixes).",
+)
+@click.option(
+    "--bind-addr",
+    "bind_addrs",
+    multiple=True,
+    metavar="ADDR",
+    help="Allow binding only these IPv4/IPv6 addresses (repeatable, at most 8; none: any address).",
+)
+@click.option(
+    "--allow",
+    "overrides",
+    type=click.Choice(["rawsock", "sysvipc"]),
+    multiple=True,
+    help="Relax one policy row: raw sockets (medium/high), SysV IPC (high).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the new cell as JSON.")
+@pass_app
+def create(
+    app: Application,
+    name: str,
+    root: str,
+    profile: str,
+    ports: tuple[int, ...],
+    rlimits: tuple[Any, ...],
+    bind_addrs: tuple[str, ...],
+    overrides: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Create the cell NAME ([A-Za-z0-9._-], 1-63 bytes) rooted at DIR and
+    print its id.
+
+    \b
+    Examples:
+      cellctl create web --root /var/cells/web --port 80 --port 443
+      cellctl create db --root /var/cells/db --profile medium \\
+          --bind-addr 192.0.2.10 --rlimit nofile=4096 --allow sysvipc
+    """
+    from cells.kernel.api import CellSpec
+
+    spec = CellSpec(
+        name=name,
+        root=root,
+        profile=profile,  # type: ignore[arg-type]
+        ports=ports,
+        bind_addrs=bind_addrs,
+        rlimits=tuple(rlimits),
+        overrides=tuple(dict.fromkeys(overrides)),
+    )
+    info = app.kernel().create(spec)
+    if as_json:
+        from cells.cli.ctl.common import cell_record
+
+        app.json(cell_record(info))
+    else:
+        app.out(str(info.id))
