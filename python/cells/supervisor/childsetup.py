@@ -154,9 +154,9 @@ def plan_child_setup(spec: ServiceSpec, kernel: Kernel | None) -> PlannedChild:
             note = "sim backend without root: user and group left unchanged"
             uid = gid = None
             groups = None
-        cwd = os.path.join(info.root, (spec.cwd or "/").lstrip("/"))
+        cwd = _inside(info.root, spec.cwd or "/")
         chroot = None
-        home = os.path.join(info.root, (ident.home or "/").lstrip("/"))
+        home = _inside(info.root, ident.home or "/")
 
     env: dict[str, str] = {"PATH": CELL_PATH, "HOME": home, "CELL": info.name}
     if ident.user_name is not None:
@@ -173,6 +173,11 @@ def plan_child_setup(spec: ServiceSpec, kernel: Kernel | None) -> PlannedChild:
         groups=groups,
     )
     return PlannedChild(setup=setup, env=env, cell_name=info.name, note=note)
+
+
+def _inside(root: str, path: str) -> str:
+    """`path` of a cell as seen from the host (sim: no chroot)."""
+    return os.path.normpath(os.path.join(root, path.lstrip("/")))
 
 
 def _check_can_switch(uid: int | None, gid: int | None, where: str) -> None:

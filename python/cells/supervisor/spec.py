@@ -140,7 +140,7 @@ def parse_rlimit(text: str) -> Rlimit:
 def validate_spec(spec: ServiceSpec) -> None:
     """Raise `InvalidArgument` (one line) when a spec cannot be supervised."""
     where = f"service {spec.name!r}"
-    if not _NAME_RE.match(spec.name):
+    if not _NAME_RE.match(spec.name) or spec.name in (".", ".."):
         raise InvalidArgument(f"{where}: the name must be 1-63 characters of [A-Za-z0-9._-]")
     if not spec.argv or not spec.argv[0]:
         raise InvalidArgument(f"{where}: no command given")

@@ -57,9 +57,17 @@ def zombie_children(parent: int | None = None) -> list[int]:
     return found
 
 
-def dead(pid: int) -> bool:
-    """True when `pid` is gone or only a zombie (killed, awaiting its reaper)."""
-    return proc_state(pid) in (None, "Z", "X")
+def dead(pid: int, within: float = 2.0) -> bool:
+    """True when `pid` is gone or only a zombie (killed, awaiting its reaper).
+
+    A killed process needs to be scheduled once to die, so allow `within`.
+    """
+    deadline = time.monotonic() + within
+    while proc_state(pid) not in (None, "Z", "X"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 @dataclass
