@@ -71,12 +71,9 @@ class Paths:
     def cell_dir(self, name: str) -> Path:
         return self.cells_dir / "cells" / name
 
-    def overlay(self, name: str) -> Path:
-        """The cell's writable overlay (its own files on top of the base)."""
-        return self.cell_dir(name) / "overlay"
 
     def root(self, name: str) -> Path:
-        """The directory the cell is chrooted to."""
+        """The directory the cell is chrooted to; its writable files live here."""
         return self.cell_dir(name) / "root"
 
     def volume(self, name: str) -> Path:

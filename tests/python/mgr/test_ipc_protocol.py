@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from cells.ipc import protocol
 from cells.ipc.protocol import ProtocolError
 
