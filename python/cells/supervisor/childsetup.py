@@ -5,7 +5,8 @@ id), the user and group (from the cell's own passwd and group files) and
 the rlimits, and decides what the child must do.  The result is a
 `ChildSetup`, called in the child between fork and exec (as `preexec_fn`):
 
-  netbsd: chroot(root), chdir(cwd or "/"), enter(cell), setrlimit...,
+  netbsd (an enforcing backend):
+          chroot(root), chdir(cwd or "/"), enter(cell), setrlimit...,
           setgroups/setgid/setuid
   sim:    chdir(root + cwd), enter(cell) (membership record), setrlimit...,
           setgroups/setgid/setuid only when running as root
@@ -141,7 +142,7 @@ def plan_child_setup(spec: ServiceSpec, kernel: Kernel | None) -> PlannedChild:
     def enter() -> None:
         kernel.enter(cell_id)
 
-    chrooted = kernel.backend != "sim"
+    chrooted = kernel.enforcing
     note = None
     uid, gid, groups = ident.uid, ident.gid, ident.groups
     if chrooted:
@@ -151,7 +152,7 @@ def plan_child_setup(spec: ServiceSpec, kernel: Kernel | None) -> PlannedChild:
         home = ident.home or "/"
     else:
         if (uid is not None or gid is not None) and os.geteuid() != 0:
-            note = "sim backend without root: user and group left unchanged"
+            note = f"{kernel.backend} backend without root: user and group left unchanged"
             uid = gid = None
             groups = None
         cwd = _inside(info.root, spec.cwd or "/")

@@ -97,6 +97,7 @@ class ServiceRunner:
         self.started_at: float | None = None
         self.health_since: float | None = None
         self.message: str | None = None
+        self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._interrupt: asyncio.Future[str] | None = None
@@ -119,6 +120,7 @@ class ServiceRunner:
             started_at=self.started_at,
             health_since=self.health_since,
             message=self.message,
+            error=self.error,
         )
 
     def _set_state(self, state: ServiceState, message: str | None = None) -> None:
@@ -210,7 +212,7 @@ class ServiceRunner:
                     failures += 1
                 why = "unhealthy" if outcome.kind == "unhealthy" else describe_exit(outcome.code)
                 if outcome.kind == "spawn-error":
-                    why = self.message or why
+                    why = self.error or why
                 self._set_state("backoff", f"{why}; restarting in {delay:.3g}s")
                 if await self._sleep_unless_stopped(delay):
                     break
@@ -230,7 +232,7 @@ class ServiceRunner:
                 return "failed", f"unhealthy; gave up after {self.health_restarts} health restarts"
             return None
         success = outcome.kind == "exit" and outcome.code == 0
-        why = (self.message or "") if outcome.kind == "spawn-error" else describe_exit(outcome.code)
+        why = (self.error or "") if outcome.kind == "spawn-error" else describe_exit(outcome.code)
         down: ServiceState = "failed" if outcome.kind == "spawn-error" else "exited"
         mode = spec.restart.mode
         if mode == "no" or (mode == "on-failure" and success):
@@ -272,7 +274,7 @@ class ServiceRunner:
             spawned = spawn(spec.argv, planned.setup, planned.env)
         except CellsError as exc:
             self.exit_code = self.exit_signal = None
-            self.message = str(exc)
+            self.error = str(exc)
             self._note(str(exc))
             self._resolve_first_attempt()
             return _Outcome("spawn-error")
@@ -282,6 +284,7 @@ class ServiceRunner:
             streams = {"stdout": spawned.stdout, "stderr": spawned.stderr}
         pump = OutputPump(loop, streams, self._forward, spec.max_line)
         self.pid = spawned.pid
+        self.error = None
         self.started_at = time.time()
         self._interrupt = loop.create_future()
         health_task: asyncio.Task[None] | None = None

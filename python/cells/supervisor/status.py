@@ -35,7 +35,11 @@ DOWN_STATES: frozenset[ServiceState] = frozenset({"stopped", "exited", "failed"}
 
 @dataclass(frozen=True)
 class ServiceStatus:
-    """A snapshot of one service.  Times are Unix timestamps (seconds)."""
+    """A snapshot of one service.  Times are Unix timestamps (seconds).
+
+    `message` says why the last change happened; `error` is the last
+    failure to start a process (cleared by the next successful start).
+    """
 
     name: str
     cell: str | None
@@ -50,6 +54,7 @@ class ServiceStatus:
     started_at: float | None
     health_since: float | None
     message: str | None
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys are stable."""

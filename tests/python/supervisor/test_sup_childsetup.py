@@ -94,6 +94,7 @@ class _RefusingKernel:
     def __init__(self, inner: Kernel) -> None:
         self._inner = inner
         self.backend = inner.backend
+        self.enforcing = inner.enforcing
 
     def get(self, cell: CellRef) -> object:
         return self._inner.get(cell)
@@ -186,6 +187,7 @@ class _NetbsdLike:
     """Reports as the netbsd backend, to plan (not run) a chrooted child."""
 
     backend = "netbsd"
+    enforcing = True
 
     def __init__(self, inner: Kernel) -> None:
         self._inner = inner
