@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 from textual.app import App, SuspendNotSupported
@@ -203,7 +203,9 @@ class CellUI(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                params = {"plan": plan.token} if plan.token else {}
+                params: dict[str, Any] = {"cells": []}
+                if plan.fingerprint:
+                    params["fingerprint"] = plan.fingerprint
                 self.send(Request("apply", params, "apply", "apply"))
 
         self.push_screen(PlanScreen(plan), answered)

@@ -14,11 +14,16 @@ import enum
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
-RUNNING_STATES = frozenset({"running", "starting", "stopping", "restarting"})
-FAILED_STATES = frozenset({"failed", "crashed", "error"})
-UNHEALTHY = frozenset({"unhealthy", "failing"})
+#: Cell states as docs/ipc.md defines them: absent, created, starting,
+#: running, stopping, backoff (service restarting after a crash), failed.
+RUNNING_STATES = frozenset({"running", "starting", "stopping"})
+FAILED_STATES = frozenset({"failed", "backoff"})
+UNHEALTHY = frozenset({"unhealthy"})
+#: Sorting by state puts trouble first, then live cells, then idle ones.
+STATE_ORDER = ("failed", "backoff", "starting", "running", "stopping", "created", "absent")
 
 
 class CellFilter(enum.Enum):
@@ -115,18 +120,26 @@ class BackupRow:
 
 @dataclass(frozen=True)
 class PlanAction:
-    cell: str
-    action: str
+    """One step of a plan: `op` (cell.create, cell.replace, service.start, …)
+    on `name`, why (`cause`: new, edit, drift, removed; `reasons`: one
+    "field: old → new" each) and which services it restarts."""
+
+    name: str
+    op: str
+    cause: str = ""
     reasons: tuple[str, ...] = ()
+    restarts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What `apply` would do; `token` is handed back so a stale plan is refused."""
+    """What `apply` would do; `fingerprint` is handed back to `apply` so the
+    daemon refuses to apply a plan that went stale while it was on screen."""
 
     actions: tuple[PlanAction, ...]
     drift: tuple[str, ...] = ()
-    token: str | None = None
+    fingerprint: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -157,6 +170,19 @@ def _as_float(value: Any, default: float | None = None) -> float | None:
         return default
 
 
+def _as_time(value: Any) -> float | None:
+    """Seconds since the epoch from a number or an ISO 8601 UTC string."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.timestamp()
+    return _as_float(value)
+
+
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
@@ -179,12 +205,18 @@ _CELL_KEYS = frozenset(
 )  # fmt: skip
 
 
-def parse_cell(data: Mapping[str, Any]) -> CellRow:
-    """One cell record of `status` or a `cells` push."""
+def parse_cell(data: Mapping[str, Any], received: float | None = None) -> CellRow:
+    """One cell record of `status` or a `cells` push.  With `received` (when
+    the record arrived), an `age` becomes a start time, so the age shown
+    keeps advancing between snapshots."""
     health = _first(data, "health", default="-")
     if isinstance(health, Mapping):
         health = _first(health, "status", "state", default="-")
     raw_id = data.get("id")
+    age = _as_float(data.get("age"))
+    started = _as_time(_first(data, "started", "started_at"))
+    if started is None and age is not None and received is not None:
+        started = received - age
     return CellRow(
         name=str(data.get("name", "?")),
         id=_as_int(raw_id) if raw_id is not None else None,
@@ -194,8 +226,8 @@ def parse_cell(data: Mapping[str, Any]) -> CellRow:
         cpu_1s=_as_float(data.get("cpu_1s"), 0.0) or 0.0,
         cpu_10s=_as_float(data.get("cpu_10s"), 0.0) or 0.0,
         memory=_as_int(_first(data, "memory", "mem", "rss", "vmsize", default=0)),
-        started=_as_float(_first(data, "started", "started_at")),
-        age=_as_float(data.get("age")),
+        started=started,
+        age=age,
         health=str(health or "-"),
         ports=tuple(_as_int(p) for p in _as_list(data.get("ports"))),
         extra={k: v for k, v in data.items() if k not in _CELL_KEYS},
@@ -204,7 +236,8 @@ def parse_cell(data: Mapping[str, Any]) -> CellRow:
 
 def parse_snapshot(result: Any, received: float) -> Snapshot:
     """`status` result or `cells` push data: a list of cells or {"cells": [...]}."""
-    return Snapshot(tuple(parse_cell(c) for c in _items(result, "cells")), received)
+    cells = tuple(parse_cell(c, received) for c in _items(result, "cells"))
+    return Snapshot(cells, received)
 
 
 def parse_volumes(result: Any) -> list[VolumeRow]:
@@ -232,7 +265,7 @@ def parse_backups(result: Any) -> list[BackupRow]:
             BackupRow(
                 id=str(_first(b, "id", "name", default="?")),
                 cell=str(_first(b, "cell", default="-")),
-                created=_as_float(_first(b, "created", "time")),
+                created=_as_time(_first(b, "created", "time")),
                 size=_as_int(size) if size is not None else None,
                 volumes=tuple(str(x) for x in _as_list(b.get("volumes"))),
             )
@@ -240,34 +273,43 @@ def parse_backups(result: Any) -> list[BackupRow]:
     return rows
 
 
-def _reasons(value: Any) -> tuple[str, ...]:
-    out = []
-    for item in _as_list(value) if not isinstance(value, str) else [value]:
-        if isinstance(item, Mapping):
-            field_name = item.get("field", "")
-            detail = _first(item, "reason", "detail", "message", default="")
-            out.append(f"{field_name}: {detail}" if field_name else str(detail))
-        else:
-            out.append(str(item))
-    return tuple(out)
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def _reason(item: Any) -> str:
+    """ "field: old → new" for a plan reason, or the item as text."""
+    if not isinstance(item, Mapping):
+        return str(item)
+    text = f"{item.get('field', '?')}: {_show(item.get('old'))} → {_show(item.get('new'))}"
+    return f"{text} (drift)" if item.get("drift") else text
 
 
 def parse_plan(result: Any) -> Plan:
+    """The plan JSON of `cellmgr plan --json` / the `plan` method."""
     actions = tuple(
         PlanAction(
-            cell=str(_first(a, "cell", "name", default="?")),
-            action=str(_first(a, "action", "op", "kind", default="?")),
-            reasons=_reasons(_first(a, "reasons", "reason", "changes", default=())),
+            name=str(_first(a, "name", "cell", default="?")),
+            op=str(_first(a, "op", "action", default="?")),
+            cause=str(a.get("cause", "")),
+            reasons=tuple(_reason(r) for r in _as_list(a.get("reasons"))),
+            restarts=tuple(str(r) for r in _as_list(a.get("restarts"))),
         )
         for a in _items(result, "actions")
     )
-    drift: tuple[str, ...] = ()
-    token = None
-    if isinstance(result, Mapping):
-        drift = _reasons(result.get("drift", ()))
-        raw = _first(result, "token", "plan_id", "digest", "id")
-        token = str(raw) if raw is not None else None
-    return Plan(actions, drift, token)
+    if not isinstance(result, Mapping):
+        return Plan(actions)
+    drift = tuple(
+        f"{d.get('name', '?')}: {_reason(d)}" if isinstance(d, Mapping) else str(d)
+        for d in _as_list(result.get("drift"))
+    )
+    raw = result.get("fingerprint")
+    notes = tuple(str(n) for n in _as_list(result.get("notes")))
+    return Plan(actions, drift, str(raw) if raw is not None else None, notes)
 
 
 # -- selection ---------------------------------------------------------------
@@ -298,7 +340,8 @@ def matches_search(cell: CellRow, text: str) -> bool:
 
 def _sort_key(key: SortKey, now: float) -> Any:
     if key is SortKey.STATE:
-        return lambda c: (c.state, c.name)
+        rank = {state: i for i, state in enumerate(STATE_ORDER)}
+        return lambda c: (rank.get(c.state, len(rank)), c.state, c.name)
     if key is SortKey.CPU:
         return lambda c: (-c.cpu_1s, c.name)
     if key is SortKey.MEMORY:

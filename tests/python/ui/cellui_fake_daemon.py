@@ -1,7 +1,8 @@
 """A protocol-faithful stand-in for `cellmgr daemon`, for cellui tests.
 
-It listens on a real Unix socket and speaks IPC protocol v1 (newline-
-delimited JSON requests, responses and subscription pushes) from its own
+It listens on a real Unix socket and speaks IPC protocol v1 (docs/ipc.md:
+newline-delimited JSON requests, responses and subscription pushes, framed
+and validated by cells.ipc.protocol, the daemon's own module) from its own
 thread and event loop, so the app under test connects to it exactly as it
 would to the daemon.  It keeps a small in-memory world (cells, volumes,
 backups, logs, a pending plan), records every call, and can inject
@@ -14,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from cells.ipc import protocol
 
 T = TypeVar("T")
 
@@ -34,7 +36,7 @@ def cell(
     *,
     profile: str = "high",
     procs: int = 2,
-    cpu: tuple[float, float] = (0.5, 0.3),
+    cpu: tuple[int, float] = (1, 0.3),
     memory: int = 24 * 1024 * 1024,
     age: float = 3725.0,
     health: str = "healthy",
@@ -47,25 +49,27 @@ def cell(
         "id": cid,
         "state": state,
         "profile": profile,
+        "autostart": True,
         "procs": procs if running else 0,
-        "cpu_1s": cpu[0] if running else 0.0,
+        "cpu_1s": cpu[0] if running else 0,
         "cpu_10s": cpu[1] if running else 0.0,
-        "memory": memory if running else 0,
-        "started": FROZEN_NOW - age if running else None,
-        "health": health if running else "-",
+        "vmsize": memory if running else 0,
+        "age": int(age),
+        "health": health if running else "none",
         "ports": list(ports),
-        "volumes": ["www:/var/www:ro"] if name == "web" else [],
-        "service": f"/usr/pkg/sbin/{name}d",
+        "service": "running" if running else "stopped",
+        "restarts": 0,
+        "pid": 1000 + cid if running else None,
     }
 
 
 def sample_cells() -> list[dict[str, Any]]:
     return [
-        cell("web", 1, ports=(80, 443), cpu=(3.2, 2.9), memory=58 * 1024 * 1024),
-        cell("db", 2, ports=(5432,), cpu=(12.5, 8.1), memory=412 * 1024 * 1024, age=86400 * 3),
+        cell("web", 1, ports=(80, 443), cpu=(3, 2.9), memory=58 * 1024 * 1024),
+        cell("db", 2, ports=(5432,), cpu=(12, 8.1), memory=412 * 1024 * 1024, age=86400 * 3),
         cell("cache", 3, profile="medium", ports=(6379,), age=42),
-        cell("mail", 4, state="stopped", ports=(25, 587)),
-        cell("build", 5, state="failed", profile="low"),
+        cell("mail", 4, state="created", ports=(25, 587), age=7200),
+        cell("build", 5, state="failed", profile="low", age=300),
         cell("dns", 6, ports=(53,), health="unhealthy", age=610),
     ]
 
@@ -85,19 +89,20 @@ class FakeDaemon:
             c["name"]: c for c in (sample_cells() if cells is None else cells)
         }
         self.volumes: list[dict[str, Any]] = [
-            {"name": "www", "mode": "0755", "owner": "www", "size": 3 * 1024 * 1024,
+            {"name": "www", "mode": "0755", "owner": "www", "exists": True,
              "path": "/var/cells/volumes/www", "used_by": ["web"]},
-            {"name": "pgdata", "mode": "0700", "owner": "pgsql", "size": 900 * 1024 * 1024,
+            {"name": "pgdata", "mode": "0700", "owner": "pgsql", "exists": True,
              "path": "/var/cells/volumes/pgdata", "used_by": ["db"]},
         ]  # fmt: skip
         self.backups: list[dict[str, Any]] = [
-            {"id": "db-20261128T0300Z", "cell": "db", "created": FROZEN_NOW - 7200,
-             "size": 512 * 1024 * 1024, "volumes": ["pgdata"]},
+            {"id": "db-20261128T030000Z", "cell": "db", "created": "2026-11-28T03:00:00Z",
+             "size": 512 * 1024 * 1024, "path": "/var/backups/cells/db-20261128T030000Z.tar",
+             "volumes": ["pgdata"]},
         ]  # fmt: skip
         self.logs: dict[str, list[dict[str, Any]]] = {
             "web": [
-                {"cell": "web", "time": FROZEN_NOW - 5, "line": "httpd: started, pid 1234"},
-                {"cell": "web", "time": FROZEN_NOW - 1, "line": 'GET / HTTP/1.1" 200'},
+                {"time": FROZEN_NOW - 5, "stream": "daemon", "line": "service started, pid 1001"},
+                {"time": FROZEN_NOW - 1, "stream": "stdout", "line": 'GET / HTTP/1.1" 200'},
             ]
         }
         #: cells a `plan`/`apply` would create (name -> record)
@@ -180,7 +185,7 @@ class FakeDaemon:
 
         def burst() -> None:
             for i in range(count):
-                self.cells[name]["cpu_1s"] = float(i)
+                self.cells[name]["cpu_1s"] = i
                 self._push_cells()
 
         self._run(burst)
@@ -202,8 +207,7 @@ class FakeDaemon:
         self.connections += 1
         try:
             while line := await reader.readline():
-                request = json.loads(line)
-                self._send(client, self._answer(client, request))
+                self._send(client, self._answer(client, line))
                 await writer.drain()
         except (ConnectionError, OSError):
             pass
@@ -213,90 +217,107 @@ class FakeDaemon:
             writer.close()
 
     def _send(self, client: _Client, msg: dict[str, Any]) -> None:
-        client.writer.write(json.dumps(msg).encode() + b"\n")
+        msg["v"] = self.protocol
+        client.writer.write(protocol.encode(msg))
 
-    def _answer(self, client: _Client, request: dict[str, Any]) -> dict[str, Any]:
-        rid = request.get("id")
-        method = str(request.get("method"))
-        params = request.get("params") or {}
+    def _answer(self, client: _Client, line: bytes) -> dict[str, Any]:
+        rid = None
+        try:
+            request = protocol.decode(line)
+            rid = request.get("id")
+            rid, method, params = protocol.check_request(request)
+        except protocol.ProtocolError as exc:
+            return protocol.error(rid if isinstance(rid, int) else None, exc.code, exc.message)
         self.calls.append((method, params))
-        head = {"v": self.protocol, "id": rid}
-        if request.get("v") != 1:
-            return {**head, "ok": False, "error": {"code": "version", "message": "need v1"}}
         if method in self.failures:
             code, message = self.failures[method]
-            return {**head, "ok": False, "error": {"code": code, "message": message}}
+            return protocol.error(rid, code, message)  # type: ignore[arg-type]
         try:
-            result = self._method(client, method, params)
+            return protocol.ok(rid, self._method(client, method, params))
+        except protocol.ProtocolError as exc:
+            return protocol.error(rid, exc.code, exc.message)
         except LookupError as exc:
-            return {**head, "ok": False, "error": {"code": "not_found", "message": exc.args[0]}}
-        except ValueError as exc:
-            return {**head, "ok": False, "error": {"code": "invalid", "message": str(exc)}}
-        return {**head, "ok": True, "result": result}
+            return protocol.error(rid, "not_found", str(exc.args[0]))
 
-    def _cell(self, params: dict[str, Any]) -> dict[str, Any]:
-        name = params.get("cell")
-        if name not in self.cells:
-            raise LookupError(f"no such cell: {name}")
-        return self.cells[str(name)]
+    def _targets(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        names = list(self.cells) if params.get("all") else list(params.get("cells", []))
+        if not names:
+            raise protocol.ProtocolError("invalid", "name cells or set all")
+        for name in names:
+            if name not in self.cells:
+                raise LookupError(f"no cell named {name!r}")
+        return [self.cells[n] for n in names]
 
     def _method(self, client: _Client, method: str, params: dict[str, Any]) -> Any:
         if method == "hello":
-            return {"server": "cellmgr", "version": "0.1.0", "protocol": 1}
+            return {"server": "cellmgr", "version": "0.1.0", "protocol": 1,
+                    "backend": "sim", "enforcing": False, "pid": os.getpid()}  # fmt: skip
         if method == "status":
             return {"cells": copy.deepcopy(list(self.cells.values()))}
         if method == "subscribe":
-            client.topics.update(params.get("topics", []))
+            for topic in params.get("topics", []):
+                client.topics.add(protocol.check_topic(topic))
             return {"topics": sorted(client.topics)}
         if method in ("cell.start", "cell.restart"):
-            c = self._cell(params)
-            c.update(state="running", procs=2, started=FROZEN_NOW, health="starting")
+            targets = self._targets(params)
+            for c in targets:
+                c.update(state="running", procs=2, age=0, health="starting", service="running")
             self._push_cells()
-            return {"cell": c["name"], "state": "running"}
+            return {"cells": [c["name"] for c in targets]}
         if method == "cell.stop":
-            c = self._cell(params)
-            c.update(state="stopped", procs=0, started=None, cpu_1s=0.0, cpu_10s=0.0)
+            targets = self._targets(params)
+            for c in targets:
+                c.update(state="created", procs=0, cpu_1s=0, cpu_10s=0.0, service="stopped",
+                         health="none", pid=None)  # fmt: skip
             self._push_cells()
-            return {"cell": c["name"], "state": "stopped"}
+            return {"cells": [c["name"] for c in targets]}
         if method == "plan":
             self._plans += 1
-            return {
-                "token": f"plan-{self._plans}",
-                "actions": [
-                    {"cell": n, "action": "create", "reasons": ["not created yet"]}
-                    for n in sorted(self.desired)
-                ],
-                "drift": [],
-            }
+            actions = [
+                {"op": "cell.create", "name": n, "cause": "new",
+                 "reasons": [{"field": "profile", "old": None, "new": c["profile"],
+                              "drift": False}],
+                 "restarts": [], "steps": []}
+                for n, c in sorted(self.desired.items())
+            ]  # fmt: skip
+            return {"version": 1, "fingerprint": f"fp-{self._plans}",
+                    "changes": bool(actions), "actions": actions, "drift": [],
+                    "notes": []}  # fmt: skip
         if method == "apply":
-            if params.get("plan") != f"plan-{self._plans}":
-                raise ValueError("the saved plan is stale; run plan again")
+            if "fingerprint" in params and params["fingerprint"] != f"fp-{self._plans}":
+                raise protocol.ProtocolError("invalid", "the plan is stale; plan again")
+            results = [{"op": "cell.create", "name": n, "ok": True} for n in sorted(self.desired)]
             self.cells.update(self.desired)
-            applied = sorted(self.desired)
             self.desired = {}
             self._push_cells()
-            return {"applied": applied}
+            return {"fingerprint": f"fp-{self._plans}", "actions": results}
         if method == "volumes.list":
             return {"volumes": copy.deepcopy(self.volumes)}
         if method == "backup.list":
             return {"backups": copy.deepcopy(self.backups)}
         if method == "backup.create":
-            c = self._cell(params)
+            (c,) = self._targets({"cells": [params.get("cell")]})
             bid = f"{c['name']}-{len(self.backups) + 1}"
-            self.backups.append({"id": bid, "cell": c["name"], "created": FROZEN_NOW,
-                                 "size": 1024, "volumes": []})  # fmt: skip
-            return {"id": bid}
+            backup = {"id": bid, "cell": c["name"], "created": "2027-01-15T08:00:00Z",
+                      "size": 1024, "path": f"/var/backups/{bid}.tar", "volumes": []}  # fmt: skip
+            self.backups.append(backup)
+            return backup
         if method in ("backup.restore", "backup.delete"):
+            if params.get("yes") is not True:
+                raise protocol.ProtocolError("invalid", f"{method} needs yes: true")
             found = [b for b in self.backups if b["id"] == params.get("id")]
             if not found:
-                raise LookupError(f"no such backup: {params.get('id')}")
+                raise LookupError(f"no backup {params.get('id')!r}")
             if method == "backup.delete":
                 self.backups.remove(found[0])
-            return {"id": found[0]["id"]}
+                return {"id": found[0]["id"]}
+            return found[0]
         if method == "logs.tail":
             name = str(params.get("cell"))
+            if name not in self.cells:
+                raise LookupError(f"no cell named {name!r}")
             return {"lines": self.logs.get(name, [])[-int(params.get("lines", 100)) :]}
-        raise ValueError(f"unknown method {method}")
+        raise protocol.ProtocolError("invalid", f"unknown method {method!r}")
 
     def _push_cells(self) -> None:
         self._push("cells", {"cells": copy.deepcopy(list(self.cells.values()))}, "cells")
@@ -304,4 +325,4 @@ class FakeDaemon:
     def _push(self, event: str, data: Any, topic: str) -> None:
         for client in self._clients:
             if topic in client.topics:
-                self._send(client, {"v": self.protocol, "event": event, "data": data})
+                self._send(client, protocol.event(event, data))  # type: ignore[arg-type]

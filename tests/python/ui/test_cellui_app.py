@@ -40,12 +40,12 @@ def test_table_shows_cells_and_updates_rows_in_place(fake: FakeDaemon) -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: table(app).row_count == 6)
             rows = row_texts(app)
-            assert rows["web"] == ["web", "running", "high", "2", "3.2%", "2.9%", "58.0M",
+            assert rows["web"] == ["web", "running", "high", "2", "3.0%", "2.9%", "58.0M",
                                    "1h02m", "healthy", "80,443"]  # fmt: skip
-            assert rows["mail"][1] == "stopped"
+            assert rows["mail"][1] == "created"
             keys_before = list(table(app).rows)
-            fake.update_cell("web", cpu_1s=55.5, health="unhealthy")
-            await wait_for(pilot, lambda: row_texts(app)["web"][4] == "55.5%")
+            fake.update_cell("web", cpu_1s=55, health="unhealthy")
+            await wait_for(pilot, lambda: row_texts(app)["web"][4] == "55.0%")
             assert row_texts(app)["web"][8] == "unhealthy"
             assert list(table(app).rows) == keys_before  # same row objects, no rebuild
             fake.update_cell("mail", state="running")
@@ -81,7 +81,7 @@ def test_bursts_of_snapshots_are_coalesced(
             rendered.clear()
             fake.push_snapshots(400, "web")
             await wait_for(pilot, lambda: row_texts(app)["web"][4] == "399.0%")
-            await pilot.pause(0.1)
+            await pilot.pause(0.2)
             # the last snapshot is shown, and far fewer renders than pushes happened
             assert row_texts(app)["web"][4] == "399.0%"
             print(f"\ncellui: 400 pushed snapshots rendered {len(rendered)} times")
@@ -100,7 +100,7 @@ def test_detail_pane_follows_the_cursor(fake: FakeDaemon) -> None:
             await pilot.press("down", "down", "down", "down", "down")
             await pilot.pause()
             text = static_text(detail)
-            assert "web" in text and "/usr/pkg/sbin/webd" in text and "www:/var/www:ro" in text
+            assert "web" in text and "80,443" in text and "pid        1001" in text
 
     run(scenario())
 
@@ -134,11 +134,11 @@ def test_start_then_confirmed_stop(fake: FakeDaemon) -> None:
         app = RecordingUI(fake.path, poll_interval=60)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: table(app).row_count == 6)
-            await pilot.press("down", "down", "down", "down")  # mail (stopped)
+            await pilot.press("down", "down", "down", "down")  # mail (created: not running)
             assert table(app).selected == "mail"
             await pilot.press("s")
             await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "running")
-            assert ("cell.start", {"cell": "mail"}) in fake.calls
+            assert ("cell.start", {"cells": ["mail"]}) in fake.calls
             assert app.noted("start mail: done")
             # stop asks first; "n" leaves the cell alone
             await pilot.press("x")
@@ -149,8 +149,8 @@ def test_start_then_confirmed_stop(fake: FakeDaemon) -> None:
             assert row_texts(app)["mail"][1] == "running"
             await pilot.press("x")
             await pilot.press("y")
-            await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "stopped")
-            assert ("cell.stop", {"cell": "mail"}) in fake.calls
+            await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "created")
+            assert ("cell.stop", {"cells": ["mail"]}) in fake.calls
             await pilot.press("r", "escape")
             await pilot.pause(0.1)
             assert "cell.restart" not in fake.methods()
@@ -159,7 +159,7 @@ def test_start_then_confirmed_stop(fake: FakeDaemon) -> None:
 
 
 def test_apply_shows_the_plan_then_applies_it(fake: FakeDaemon) -> None:
-    fake.desired = {"proxy": cell("proxy", 7, state="stopped")}
+    fake.desired = {"proxy": cell("proxy", 7, state="created")}
 
     async def scenario() -> None:
         app = RecordingUI(fake.path, poll_interval=60)
@@ -171,7 +171,7 @@ def test_apply_shows_the_plan_then_applies_it(fake: FakeDaemon) -> None:
             assert "apply" not in fake.methods()
             await pilot.press("y")
             await wait_for(pilot, lambda: "proxy" in row_texts(app))
-            assert ("apply", {"plan": "plan-1"}) in fake.calls
+            assert ("apply", {"cells": [], "fingerprint": "fp-1"}) in fake.calls
             assert app.noted("apply: done")
             # nothing left to do: the plan says so and y does not apply
             await pilot.press("a")
@@ -222,7 +222,7 @@ def test_storage_screen_backup_create_restore_delete(fake: FakeDaemon) -> None:
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
             await wait_for(pilot, lambda: "backup.restore" in fake.methods())
-            assert ("backup.restore", {"id": "db-20261128T0300Z"}) in fake.calls
+            assert ("backup.restore", {"id": "db-20261128T030000Z", "yes": True}) in fake.calls
             await pilot.press("down", "d")
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("escape")
@@ -230,7 +230,7 @@ def test_storage_screen_backup_create_restore_delete(fake: FakeDaemon) -> None:
             assert "backup.delete" not in fake.methods()
             await pilot.press("d", "y")
             await wait_for(pilot, lambda: backups.row_count == 1)
-            assert ("backup.delete", {"id": "cache-2"}) in fake.calls
+            assert ("backup.delete", {"id": "cache-2", "yes": True}) in fake.calls
             fake.fail("backup.delete", "permission", "backups dir not writable")
             await pilot.press("d", "y")
             await wait_for(pilot, lambda: app.noted("backups dir not writable", "error"))
@@ -286,7 +286,7 @@ def test_shell_suspends_and_runs_cellmgr_shell(fake: FakeDaemon) -> None:
         app.suspend = suspend  # type: ignore[method-assign]  # headless cannot suspend
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: table(app).row_count == 6)
-            await pilot.press("down", "down", "down", "down")  # mail: stopped
+            await pilot.press("down", "down", "down", "down")  # mail: not running
             await pilot.press("e")
             assert ran == [] and app.noted("shell: mail is not running", "error")
             await pilot.press("down", "e")  # web
@@ -326,11 +326,11 @@ def test_daemon_gone_banner_then_reconnect(fake: FakeDaemon) -> None:
             await pilot.press("s")  # an action while the daemon is away
             await wait_for(pilot, lambda: app.noted("unreachable", "error"))
             assert table(app).row_count == 6  # the last snapshot stays
-            fake.cells["build"]["state"] = "running"  # changed while it was away
+            fake.cells["build"]["state"] = "created"  # changed while it was away
             fake.start()
             await wait_for(pilot, lambda: "reconnected" in banner_text(app))
             assert banner_text(app) == f"reconnected to cellmgr daemon at {fake.path}"
-            await wait_for(pilot, lambda: row_texts(app)["build"][1] == "running")
+            await wait_for(pilot, lambda: row_texts(app)["build"][1] == "created")
             assert fake.connections == 2
             await pilot.press("s")
             await wait_for(pilot, lambda: app.noted("start build: done"))
@@ -362,6 +362,7 @@ def test_starts_without_a_daemon_and_connects_later(sock_dir: Any) -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: "unreachable" in banner_text(app))
             assert "No such file or directory" in banner_text(app)
+            assert "start it with 'cellmgr daemon'" in banner_text(app)
             daemon = FakeDaemon(path).start()
             try:
                 await wait_for(pilot, lambda: table(app).row_count == 6, timeout=5)
@@ -378,7 +379,7 @@ def test_protocol_version_mismatch_is_reported(fake: FakeDaemon) -> None:
         app = RecordingUI(fake.path, poll_interval=60)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: "protocol" in banner_text(app))
-            assert "the daemon speaks protocol v2, cellui speaks v1" in banner_text(app)
+            assert "protocol version 2 not supported" in banner_text(app)
             assert app.is_running
 
     run(scenario())

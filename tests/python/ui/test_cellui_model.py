@@ -10,6 +10,7 @@ from cells.ui.model import (
     detail_lines,
     format_age,
     format_bytes,
+    format_time,
     parse_backups,
     parse_cell,
     parse_plan,
@@ -29,19 +30,24 @@ def names(rows: list[CellRow]) -> list[str]:
 
 
 def test_parse_cell_reads_every_column() -> None:
-    c = parse_cell(sample_cells()[0])
+    c = parse_cell(sample_cells()[0], FROZEN_NOW)
     assert (c.name, c.id, c.state, c.profile, c.procs) == ("web", 1, "running", "high", 2)
-    assert (c.cpu_1s, c.cpu_10s, c.memory) == (3.2, 2.9, 58 * 1024 * 1024)
+    assert (c.cpu_1s, c.cpu_10s, c.memory) == (3.0, 2.9, 58 * 1024 * 1024)
     assert c.ports == (80, 443) and c.health == "healthy"
+    # the age advances from when the record arrived
     assert c.age_at(FROZEN_NOW) == 3725.0
-    assert c.extra["service"] == "/usr/pkg/sbin/webd"
+    assert c.age_at(FROZEN_NOW + 10) == 3735.0
+    assert parse_cell(sample_cells()[0]).age_at(FROZEN_NOW + 10) == 3725.0
+    assert (c.extra["service"], c.extra["restarts"], c.extra["pid"]) == ("running", 0, 1001)
 
 
 def test_parse_cell_accepts_alternative_keys_and_bad_values() -> None:
-    c = parse_cell({"name": "x", "status": "running", "nprocs": "3", "vmsize": 10,
-                    "age": 5, "health": {"status": "healthy"}, "cpu_1s": "junk"})  # fmt: skip
+    c = parse_cell({"name": "x", "status": "running", "nprocs": "3", "memory": 10,
+                    "started": "2027-01-15T08:00:00Z", "health": {"status": "healthy"},
+                    "cpu_1s": "junk"})  # fmt: skip
     assert (c.state, c.procs, c.memory, c.health, c.cpu_1s) == ("running", 3, 10, "healthy", 0.0)
-    assert c.age_at(FROZEN_NOW) == 5.0 and c.id is None
+    assert c.age_at(FROZEN_NOW) == 0.0 and c.id is None
+    assert c.age_at(FROZEN_NOW + 61) == 61.0
 
 
 def test_snapshot_from_bare_list_or_mapping() -> None:
@@ -55,8 +61,12 @@ def test_filters_partition_the_cells() -> None:
     cells = snapshot_cells()
     assert names(select(cells, CellFilter.RUNNING)) == ["cache", "db", "dns", "web"]
     assert names(select(cells, CellFilter.STOPPED)) == ["mail"]
-    # failed = failed state or unhealthy; an unhealthy running cell is in both
+    # failed = failed or backoff state, or unhealthy; an unhealthy running cell is in both
     assert names(select(cells, CellFilter.FAILED)) == ["build", "dns"]
+    backoff = parse_cell({"name": "b", "state": "backoff"})
+    absent = parse_cell({"name": "a", "state": "absent"})
+    assert names(select([backoff, absent], CellFilter.FAILED)) == ["b"]
+    assert names(select([backoff, absent], CellFilter.STOPPED)) == ["a"]
     assert len(select(cells, CellFilter.ALL)) == 6
 
 
@@ -80,8 +90,9 @@ def test_sort_orders() -> None:
     cells = snapshot_cells()
     assert names(select(cells, order=SortKey.CPU))[:2] == ["db", "web"]
     assert names(select(cells, order=SortKey.MEMORY))[0] == "db"
-    assert names(select(cells, order=SortKey.AGE, now=FROZEN_NOW))[:3] == ["db", "web", "dns"]
-    assert names(select(cells, order=SortKey.STATE))[0] == "build"
+    assert names(select(cells, order=SortKey.AGE, now=FROZEN_NOW))[:3] == ["db", "mail", "web"]
+    assert names(select(cells, order=SortKey.STATE)) == ["build", "cache", "db", "dns", "web",
+                                                         "mail"]  # fmt: skip
 
 
 def test_formatting() -> None:
@@ -91,30 +102,44 @@ def test_formatting() -> None:
     assert [format_age(s) for s in (None, 42, 303, 3725, 3 * 86400 + 3600)] == [
         "-", "42s", "5m03s", "1h02m", "3d01h",
     ]  # fmt: skip
-    web = parse_cell(sample_cells()[0])
+    web = parse_cell(sample_cells()[0], FROZEN_NOW)
     assert cell_texts(web, FROZEN_NOW) == (
-        "web", "running", "high", "2", "3.2%", "2.9%", "58.0M", "1h02m", "healthy", "80,443",
+        "web", "running", "high", "2", "3.0%", "2.9%", "58.0M", "1h02m", "healthy", "80,443",
     )  # fmt: skip
     assert cell_texts(web, FROZEN_NOW + 60)[7] == "1h03m"
 
 
 def test_detail_lines_include_extra_fields() -> None:
-    lines = dict(detail_lines(parse_cell(sample_cells()[0]), FROZEN_NOW))
-    assert lines["volumes"] == "www:/var/www:ro"
-    assert lines["service"] == "/usr/pkg/sbin/webd"
+    lines = dict(detail_lines(parse_cell(sample_cells()[0], FROZEN_NOW), FROZEN_NOW))
+    assert (lines["service"], lines["restarts"], lines["autostart"]) == ("running", "0", "True")
     assert lines["started"] == "2027-01-15 06:57:55"
+    assert lines["ports"] == "80,443"
 
 
 def test_parse_volumes_backups_plan() -> None:
     vols = parse_volumes({"volumes": [{"name": "www", "size": 10, "used_by": ["web"]}]})
     assert vols[0].name == "www" and vols[0].used_by == ("web",) and vols[0].size == 10
-    backups = parse_backups([{"id": "b1", "cell": "db", "created": 5}])
-    assert (backups[0].id, backups[0].cell, backups[0].created) == ("b1", "db", 5.0)
-    reason = {"field": "profile", "reason": "high -> low"}
-    plan = parse_plan({"token": "t", "actions": [
-        {"cell": "web", "action": "replace", "reasons": [reason]},
-    ], "drift": ["web: ports changed outside cellmgr"]})  # fmt: skip
-    assert plan.token == "t" and not plan.empty
-    assert plan.actions[0].reasons == ("profile: high -> low",)
-    assert plan.drift == ("web: ports changed outside cellmgr",)
-    assert parse_plan({"actions": []}).empty
+    backups = parse_backups({"backups": [{"id": "b1", "cell": "db",
+                                          "created": "2026-11-29T04:15:00Z"}]})  # fmt: skip
+    assert (backups[0].id, backups[0].cell) == ("b1", "db")
+    assert format_time(backups[0].created) == "2026-11-29 04:15:00"
+    reason = {"field": "profile", "old": "high", "new": "low", "drift": False}
+    drift = {"field": "ports", "old": [80], "new": [80, 443], "drift": True}
+    plan = parse_plan({
+        "version": 1, "fingerprint": "fp", "changes": True,
+        "actions": [{"op": "cell.replace", "name": "web", "cause": "edit",
+                     "reasons": [reason, drift], "restarts": ["web"], "steps": []}],
+        "drift": [{"name": "web", **drift}], "notes": ["sim backend"],
+    })  # fmt: skip
+    assert plan.fingerprint == "fp" and not plan.empty
+    action = plan.actions[0]
+    assert (action.op, action.name, action.cause, action.restarts) == (
+        "cell.replace",
+        "web",
+        "edit",
+        ("web",),
+    )
+    assert action.reasons == ("profile: high → low", "ports: [80] → [80, 443] (drift)")
+    assert plan.drift == ("web: ports: [80] → [80, 443] (drift)",)
+    assert plan.notes == ("sim backend",)
+    assert parse_plan({"actions": [], "fingerprint": "x"}).empty

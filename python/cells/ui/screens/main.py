@@ -123,7 +123,7 @@ class MainScreen(Screen[None]):
 
     def action_start(self) -> None:
         if cell := self._cell("start"):
-            self.ui.send(Request("cell.start", {"cell": cell.name}, f"start {cell.name}"))
+            self.ui.send(Request("cell.start", {"cells": [cell.name]}, f"start {cell.name}"))
 
     def action_stop(self) -> None:
         if cell := self._cell("stop"):
@@ -131,7 +131,7 @@ class MainScreen(Screen[None]):
                 f"Stop cell {cell.name}?",
                 f"Its service is sent TERM, then KILL after the stop timeout; "
                 f"{cell.procs} process(es) running.",
-                Request("cell.stop", {"cell": cell.name}, f"stop {cell.name}"),
+                Request("cell.stop", {"cells": [cell.name]}, f"stop {cell.name}"),
             )
 
     def action_restart(self) -> None:
@@ -139,11 +139,11 @@ class MainScreen(Screen[None]):
             self.ui.confirm(
                 f"Restart cell {cell.name}?",
                 "Its service is stopped and started again.",
-                Request("cell.restart", {"cell": cell.name}, f"restart {cell.name}"),
+                Request("cell.restart", {"cells": [cell.name]}, f"restart {cell.name}"),
             )
 
     def action_apply(self) -> None:
-        self.ui.send(Request("plan", {}, "plan", "plan"))
+        self.ui.send(Request("plan", {"cells": []}, "plan", "plan"))
 
     def action_backup(self) -> None:
         if cell := self._cell("backup"):

@@ -16,8 +16,10 @@ from textual.widgets import Static
 
 from cells.ui.model import Plan
 
-_STYLE = {"create": "green", "start": "green", "update": "yellow", "restart": "yellow",
-          "replace": "bold magenta", "stop": "red", "destroy": "bold red"}  # fmt: skip
+_STYLE = {"create": "green", "start": "green", "record": "cyan", "update": "yellow",
+          "restart": "yellow", "root": "yellow", "mounts": "yellow", "provision": "yellow",
+          "replace": "bold magenta", "stop": "red", "destroy": "bold red",
+          "forget": "red"}  # fmt: skip
 
 
 def plan_text(plan: Plan) -> Text:
@@ -25,14 +27,22 @@ def plan_text(plan: Plan) -> Text:
     if plan.empty:
         text.append("No changes: the cells match their manifests.\n")
     for action in plan.actions:
-        text.append(f"{action.action:>8} ", style=_STYLE.get(action.action, "bold"))
-        text.append(f"{action.cell}\n", style="bold")
+        verb = action.op.rsplit(".", 1)[-1]
+        text.append(f"{action.op:>16} ", style=_STYLE.get(verb, "bold"))
+        text.append(action.name, style="bold")
+        if action.cause:
+            text.append(f"  ({action.cause})", style="dim")
+        text.append("\n")
         for reason in action.reasons:
-            text.append(f"           {reason}\n", style="dim")
+            text.append(f"{'':>17}{reason}\n", style="dim")
+        if action.restarts:
+            text.append(f"{'':>17}restarts: {', '.join(action.restarts)}\n", style="yellow")
     if plan.drift:
         text.append("\ndrift (live state differs from the last apply):\n", style="bold")
         for item in plan.drift:
             text.append(f"  {item}\n")
+    for note in plan.notes:
+        text.append(f"\nnote: {note}", style="italic")
     return text
 
 
@@ -47,7 +57,7 @@ class PlanScreen(ModalScreen[bool]):
         align: center middle;
     }
     PlanScreen > Vertical {
-        width: 90;
+        width: 100;
         height: auto;
         max-height: 80%;
         border: thick $primary;

@@ -90,8 +90,14 @@ class StorageScreen(Screen[None]):
         if (backup := self._backup("restore")) is not None:
             self.ui.confirm(
                 f"Restore backup {backup.id} into {backup.cell}?",
-                "The cell is stopped and its volumes are replaced by the backup's contents.",
-                Request("backup.restore", {"id": backup.id}, f"restore {backup.id}", "backup"),
+                "Its volumes are replaced by the backup's contents; the daemon refuses"
+                " while the cell's service runs (stop it first).",
+                Request(
+                    "backup.restore",
+                    {"id": backup.id, "yes": True},
+                    f"restore {backup.id}",
+                    "backup",
+                ),
             )
 
     def action_delete(self) -> None:
@@ -99,7 +105,12 @@ class StorageScreen(Screen[None]):
             self.ui.confirm(
                 f"Delete backup {backup.id}?",
                 f"The backup of {backup.cell} is removed for good.",
-                Request("backup.delete", {"id": backup.id}, f"delete {backup.id}", "backup"),
+                Request(
+                    "backup.delete",
+                    {"id": backup.id, "yes": True},
+                    f"delete {backup.id}",
+                    "backup",
+                ),
             )
 
     def _backup(self, verb: str) -> BackupRow | None:

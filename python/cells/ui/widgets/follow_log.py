@@ -13,6 +13,8 @@ from textual.widgets import RichLog
 
 from cells.ui.link import LogEntry
 
+_STREAM_STYLE = {"stderr": "yellow", "daemon": "italic cyan"}
+
 
 class FollowLog(RichLog):
     """Appends entries as they arrive and keeps the newest in view."""
@@ -28,6 +30,6 @@ class FollowLog(RichLog):
                 line.append(time.strftime("%H:%M:%S ", time.gmtime(entry.time)), style="dim")
             if entry.topic == "audit":
                 line.append("audit ", style="bold red")
-            line.append(entry.text)
+            line.append(entry.text, style=_STREAM_STYLE.get(entry.stream, ""))
             self.write(line)
             self.count += 1
