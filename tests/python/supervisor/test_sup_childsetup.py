@@ -14,7 +14,7 @@ from cells.kernel.api import CellRef, CellSpec, Kernel
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart, parse_rlimit
 from cells.supervisor.accounts import resolve_identity
 from cells.supervisor.childsetup import plan_child_setup
-from conftest import Recorder, run
+from sup_helpers import Recorder, run
 
 
 @pytest.fixture

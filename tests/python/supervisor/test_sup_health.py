@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cells.supervisor import HealthcheckSpec, ServiceSpec, Supervisor, parse_restart
-from conftest import Recorder, run
+from sup_helpers import Recorder, run
 
 
 def _spec(rec: Recorder, argv: tuple[str, ...], check: HealthcheckSpec, cwd: str | None = None,

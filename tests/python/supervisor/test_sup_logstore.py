@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cells.errors import InvalidArgument, NotFound
 from cells.supervisor import LogStore, ServiceSpec, Supervisor, parse_restart
-from conftest import Recorder, run
+from sup_helpers import Recorder, run
 
 
 def _clock() -> float:

@@ -6,7 +6,7 @@ import threading
 import time
 
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from conftest import Recorder, dead, run, zombie_children
+from sup_helpers import Recorder, dead, run, zombie_children
 
 COUNT = 50
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
 from cells.supervisor.output import LineSplitter
-from conftest import Recorder, run
+from sup_helpers import Recorder, run
 
 
 def _run_once(rec: Recorder, script: str, max_line: int = 4096) -> None:

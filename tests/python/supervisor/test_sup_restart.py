@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from conftest import Recorder, run, zombie_children
+from sup_helpers import Recorder, run, zombie_children
 
 
 def _spec(name: str, script: str, policy: str, **kw: float) -> ServiceSpec:

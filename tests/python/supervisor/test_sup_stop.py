@@ -6,7 +6,7 @@ import signal
 import time
 
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from conftest import Recorder, dead, proc_state, run, zombie_children
+from sup_helpers import Recorder, dead, proc_state, run, zombie_children
 
 
 def _spec(rec: Recorder, name: str, script: str, grace: float) -> ServiceSpec:
