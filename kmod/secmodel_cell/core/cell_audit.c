@@ -7,9 +7,10 @@
  * cell_check() is the kauth listeners' entry into the core.  Everything
  * here is lock-free and allocation-free, so it may run in any listener.
  *
- * The audit ring keeps the last CELL_AUDIT_RING events.  A writer takes a
+ * A DENY costs two atomic increments: its counter and the audit ring's
+ * head.  The ring keeps the last CELL_AUDIT_RING events.  A writer takes a
  * sequence number with one atomic increment, marks its slot invalid (seq
- * 0), writes the event and publishes the slot's seq; readers copy a slot
+ * 0), writes the event in place and publishes the slot's seq; readers copy a slot
  * and keep it only if its seq was the wanted one before and after the copy
  * (a sequence lock per slot), so a torn or overwritten slot is skipped,
  * never returned.
@@ -17,8 +18,12 @@
 
 #include "cell_impl.h"
 
-void
-cell_audit_append(struct cell_core *core, const struct cell_event *ev)
+/*
+ * Claim the next slot: returns it, invalidated, with its seq in *seqp.
+ * The caller writes every field and calls cell_audit_commit().
+ */
+struct cell_event *
+cell_audit_begin(struct cell_core *core, uint64_t *seqp)
 {
 	struct cell_audit_slot *slot;
 	uint64_t seq;
@@ -27,8 +32,19 @@ cell_audit_append(struct cell_core *core, const struct cell_event *ev)
 	slot = &core->cc_audit[(seq - 1) & (CELL_AUDIT_RING - 1)];
 	cell_store_64(&slot->as_seq, 0);
 	cell_membar_producer();
-	cell_memcpy(&slot->as_ev, ev, sizeof(*ev));
-	slot->as_ev.ev_seq = seq;
+	*seqp = seq;
+	return &slot->as_ev;
+}
+
+/* Publish a slot filled after cell_audit_begin(). */
+void
+cell_audit_commit(struct cell_core *core, struct cell_event *ev,
+    uint64_t seq)
+{
+	struct cell_audit_slot *slot;
+
+	slot = &core->cc_audit[(seq - 1) & (CELL_AUDIT_RING - 1)];
+	ev->ev_seq = seq;
 	cell_membar_producer();
 	cell_store_64(&slot->as_seq, seq);
 }
@@ -64,20 +80,21 @@ cell_events(struct cell_core *core, uint64_t since, struct cell_event *buf,
 }
 
 /*
- * Decide, and on DENY count the denial (the subject's cell or the host,
- * and the totals) and append an audit event.  An operation outside the
+ * Decide, and on DENY count the denial (the subject's cell, the host, or
+ * "no such cell") and append an audit event.  An operation outside the
  * table has no scope: its event says scope CELL_SCOPE_COUNT ("unknown")
- * and no per-scope counter moves.  A subject handle naming no cell counts
- * in the totals only, and its event names cell 0.
+ * and no per-scope counter moves.  A subject handle naming no cell has
+ * its event name cell 0 (the reason says bad_handle).
  */
 int
 cell_check(struct cell_core *core, const struct cell_subject *subj,
     unsigned op, const struct cell_object *obj, uint64_t action,
     uint64_t request, uint64_t now)
 {
-	struct cell_event ev;
+	struct cell_event *ev;
 	struct cell_rec *rec;
-	uint32_t reason;
+	uint64_t seq;
+	uint32_t reason, target;
 	int verdict, scope, class;
 
 	verdict = cell_decide(core, subj, op, obj, &reason);
@@ -86,30 +103,33 @@ cell_check(struct cell_core *core, const struct cell_subject *subj,
 
 	scope = cell_op_scope(op);
 	class = cell_op_class(op);
-	cell_memset(&ev, 0, sizeof(ev));
-	ev.ev_time = now;
-	ev.ev_euid = subj->cs_euid;
-	ev.ev_scope = scope < 0 ? CELL_SCOPE_COUNT : (uint16_t)scope;
-	ev.ev_op = (uint16_t)(op > UINT16_MAX ? UINT16_MAX : op);
-	ev.ev_reason = reason;
-	ev.ev_action = action;
-	ev.ev_request = request;
+	target = 0;
 	if (obj != NULL && class == CELL_CLASS_CROSS)
-		ev.ev_target = cell_handle_id(core, obj->co_handle);
+		target = cell_handle_id(core, obj->co_handle);
 	else if (obj != NULL && class == CELL_CLASS_BIND && obj->co_port != 0)
-		ev.ev_target = cell_port_owner(core, obj->co_port);
-
+		target = cell_port_owner(core, obj->co_port);
 	rec = cell_rec_get(core, subj->cs_handle);
-	if (rec != NULL)
-		ev.ev_cell = rec->c_id;
 	if (scope >= 0) {
 		if (rec != NULL)
 			cell_atomic_inc_64(&rec->c_denies[scope]);
 		else if (subj->cs_handle == 0)
 			cell_atomic_inc_64(&core->cc_host_denies[scope]);
-		cell_atomic_inc_64(&core->cc_denies[scope]);
+		else
+			cell_atomic_inc_64(&core->cc_stray_denies[scope]);
 	}
-	cell_audit_append(core, &ev);
+
+	ev = cell_audit_begin(core, &seq);
+	ev->ev_time = now;
+	ev->ev_cell = rec != NULL ? rec->c_id : 0;
+	ev->ev_target = target;
+	ev->ev_euid = subj->cs_euid;
+	ev->ev_scope = scope < 0 ? CELL_SCOPE_COUNT : (uint16_t)scope;
+	ev->ev_op = (uint16_t)(op > UINT16_MAX ? UINT16_MAX : op);
+	ev->ev_reason = reason;
+	ev->ev_pad = 0;
+	ev->ev_action = action;
+	ev->ev_request = request;
+	cell_audit_commit(core, ev, seq);
 	return verdict;
 }
 

@@ -292,6 +292,9 @@ cell_destroy(struct cell_core *core, uint32_t id, void **privp)
 	}
 	slot = rec->c_handle - 1;
 	pos = cell_byid_pos(core, id);
+	/* No credential refers to the cell: its counters are final. */
+	for (i = 0; i < CELL_SCOPE_MAX; i++)
+		core->cc_retired_denies[i] += cell_load_64(&rec->c_denies[i]);
 	rec->c_state = CELL_STATE_DYING;
 	cell_store_ptr(&core->cc_table[slot], NULL);
 	for (i = 0; i < rec->c_req.cr_nports; i++)

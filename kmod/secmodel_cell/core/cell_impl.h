@@ -76,9 +76,16 @@ struct cell_core {
 	uint64_t	cc_next_id;	/* > UINT32_MAX: ids exhausted */
 	uint32_t	cc_sampling;
 
-	/* Atomic counters. */
-	uint64_t	cc_denies[CELL_SCOPE_MAX];	/* every subject */
+	/*
+	 * Atomic deny counters for subjects without a record: the host, and
+	 * handles naming no cell.  The totals are not kept here but summed
+	 * when read (cell_stats_get()): these, every live record's, and
+	 * cc_retired_denies, where destroy moves a record's counts.  That
+	 * keeps a DENY at one counter increment.
+	 */
 	uint64_t	cc_host_denies[CELL_SCOPE_MAX];	/* handle 0 */
+	uint64_t	cc_stray_denies[CELL_SCOPE_MAX];	/* no such cell */
+	uint64_t	cc_retired_denies[CELL_SCOPE_MAX];	/* mutex */
 	uint64_t	cc_log_window[CELL_SCOPE_MAX];	/* second << 8 | lines */
 	uint64_t	cc_log_suppressed;
 	uint64_t	cc_audit_head;			/* newest seq */
@@ -114,6 +121,7 @@ struct cell_rec	*cell_rec_by_id(struct cell_core *, uint32_t);
 void	cell_info_fill(const struct cell_rec *, struct cell_info *, uint64_t);
 
 /* cell_audit.c */
-void	cell_audit_append(struct cell_core *, const struct cell_event *);
+struct cell_event *cell_audit_begin(struct cell_core *, uint64_t *);
+void	cell_audit_commit(struct cell_core *, struct cell_event *, uint64_t);
 
 #endif /* !_SECMODEL_CELL_IMPL_H_ */

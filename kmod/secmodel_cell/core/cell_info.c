@@ -93,11 +93,15 @@ cell_info_get(struct cell_core *core, uint32_t id, struct cell_info *ci,
 
 /*
  * st_next_id is the id the next create gets, 0 once ids are exhausted.
+ * st_denies[] sums the host's, every cell's (live or destroyed) and those
+ * of handles that named no cell.
  */
 void
 cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t hz)
 {
-	unsigned i;
+	const struct cell_rec *rec;
+	uint64_t host;
+	unsigned i, j;
 
 	cell_memset(st, 0, sizeof(*st));
 	st->st_size = sizeof(*st);
@@ -109,13 +113,20 @@ cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t hz)
 	st->st_ncells = core->cc_ncells;
 	st->st_next_id = core->cc_next_id > UINT32_MAX ? 0 :
 	    (uint32_t)core->cc_next_id;
+	for (i = 0; i < CELL_SCOPE_MAX; i++) {
+		host = cell_load_64(&core->cc_host_denies[i]);
+		st->st_host_denies[i] = host;
+		st->st_denies[i] = host + core->cc_retired_denies[i] +
+		    cell_load_64(&core->cc_stray_denies[i]);
+	}
+	for (j = 0; j < core->cc_ncells; j++) {
+		rec = core->cc_table[core->cc_byid[j] - 1];
+		for (i = 0; i < CELL_SCOPE_MAX; i++)
+			st->st_denies[i] += cell_load_64(&rec->c_denies[i]);
+	}
 	cell_mutex_exit(&core->cc_lock);
 	st->st_audit_head = cell_load_64(&core->cc_audit_head);
 	st->st_log_suppressed = cell_load_64(&core->cc_log_suppressed);
-	for (i = 0; i < CELL_SCOPE_MAX; i++) {
-		st->st_denies[i] = cell_load_64(&core->cc_denies[i]);
-		st->st_host_denies[i] = cell_load_64(&core->cc_host_denies[i]);
-	}
 }
 
 /* Start a sample: takes the core mutex until cell_sample_end(). */
