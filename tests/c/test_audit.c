@@ -94,6 +94,18 @@ test_counters(void)
 	T_EQ(st.st_host_denies[CELL_SCOPE_PROCESS], 1);
 	T_EQ(st.st_host_denies[CELL_SCOPE_SYSTEM], 0);
 	T_EQ(st.st_pad0, 0);
+
+	/* A destroyed cell's denials stay in the totals. */
+	T_EQ(cell_destroy(core, ida, NULL), 0);
+	cell_stats_get(core, &st, 100);
+	T_EQ(st.st_ncells, 1);
+	T_EQ(st.st_denies[CELL_SCOPE_PROCESS], 4);
+	T_EQ(st.st_denies[CELL_SCOPE_SYSTEM], 3);
+	T_EQ(st.st_denies[CELL_SCOPE_NETWORK], 1);
+	T_EQ(t_check_op(core, hb, 0, CELL_OP_MD_ANY, 0, 0, 1, 5), CELL_DENY);
+	cell_stats_get(core, &st, 100);
+	T_EQ(st.st_denies[CELL_SCOPE_MACHDEP], 1);
+	T_EQ(st.st_denies[CELL_SCOPE_PROCESS], 4);
 	cell_core_destroy(core);
 }
 
