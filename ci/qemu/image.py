@@ -1,0 +1,186 @@
+"""Disk images: the project tree going in, the test results coming back.
+
+The project tree travels as an ISO 9660 image with Rock Ridge (modes, long
+names and symlinks kept; made with xorriso, genisoimage or mkisofs -- anita
+itself needs genisoimage or mkisofs on Linux) attached as a CD, or, when no
+ISO tool is installed, as a tar archive written to a raw disk (pure Python)
+that the guest unpacks with `tar xf /dev/rwd1d`.  Results come back the way
+anita brings its own: the guest writes a tar archive straight onto a zeroed
+scratch disk and the host reads it with tarfile, extracting with the "data"
+filter so a hostile guest cannot write outside the results directory.
+Called by ci.qemu.run; tested in ci/qemu/tests/test_image.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from ci.qemu.errors import HarnessError
+
+ISO_TOOLS: tuple[str, ...] = ("xorriso", "genisoimage", "mkisofs")
+ISO_LABEL = "CELLS"
+# Never shipped into the guest: VCS data, the venv, caches, our work dir.
+EXCLUDE_DIRS = frozenset(
+    {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+     ".hypothesis", "build", "dist", "node_modules"}
+)
+EXCLUDE_PREFIXES: tuple[str, ...] = ("ci/qemu/work/",)
+TAR_PAD = 1 << 20  # the tar disk is padded to a whole MiB
+
+
+def project_files(root: Path) -> list[str]:
+    """Relative paths of the tree to ship, sorted.
+
+    In a git checkout: tracked plus untracked-but-not-ignored files (work in
+    progress is tested too); otherwise a walk that skips EXCLUDE_DIRS.
+    """
+    if (root / ".git").exists() and shutil.which("git"):
+        proc = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"],
+            capture_output=True, check=False,
+        )
+        if proc.returncode == 0:
+            names = [n for n in proc.stdout.decode().split("\0") if n]
+            return sorted(n for n in names if _wanted(n) and (root / n).exists())
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDE_DIRS)
+        rel = Path(dirpath).relative_to(root)
+        found.extend(str(rel / f) if str(rel) != "." else f for f in filenames)
+    return sorted(n for n in found if _wanted(n))
+
+
+def _wanted(rel: str) -> bool:
+    parts = rel.split("/")
+    if any(p in EXCLUDE_DIRS for p in parts[:-1]):
+        return False
+    return not any(rel.startswith(p) for p in EXCLUDE_PREFIXES)
+
+
+def find_iso_tool(which: Iterable[str] = ISO_TOOLS) -> str | None:
+    """The first ISO 9660 maker on PATH, or None."""
+    for tool in which:
+        if shutil.which(tool):
+            return tool
+    return None
+
+
+def iso_argv(tool: str, out: Path, source: Path, label: str = ISO_LABEL) -> list[str]:
+    """Command line that makes a Rock Ridge ISO of source (its contents at /)."""
+    common = ["-quiet", "-R", "-V", label, "-o", str(out), str(source)]
+    if tool == "xorriso":
+        return ["xorriso", "-as", "mkisofs", *common]
+    if tool in ("genisoimage", "mkisofs"):
+        return [tool, *common]
+    raise ValueError(f"unknown ISO tool {tool!r}")
+
+
+def stage_tree(
+    root: Path, files: Sequence[str], dest: Path, extras: Mapping[str, Path] | None = None
+) -> Path:
+    """Copy the files (and extras: name in image -> host file) into dest, fresh."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name, src in (extras or {}).items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / name)
+    for rel in files:
+        src = root / rel
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            target.symlink_to(os.readlink(src))
+        else:
+            shutil.copy2(src, target)
+    return dest
+
+
+def build_iso(
+    root: Path,
+    files: Sequence[str],
+    out: Path,
+    tool: str,
+    timeout: float,
+    extras: Mapping[str, Path] | None = None,
+) -> Path:
+    """Stage the tree next to out and make the ISO; raises HarnessError on failure."""
+    stage = stage_tree(root, files, out.parent / (out.stem + ".stage"), extras)
+    argv = iso_argv(tool, out, stage)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise HarnessError(f"ci/qemu: {tool} took over {timeout:g} s making {out}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise HarnessError(f"ci/qemu: {tool} failed making {out}: {last}")
+    return out
+
+
+def build_tar_disk(
+    root: Path, files: Sequence[str], out: Path, extras: Mapping[str, Path] | None = None
+) -> Path:
+    """Write the tree as a tar archive padded to whole MiB (a raw disk image)."""
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, src in (extras or {}).items():
+            tar.add(str(src), arcname=name, filter=_root_owned)
+        for rel in files:
+            info = tar.gettarinfo(str(root / rel), arcname=rel)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            if info.isreg():
+                with open(root / rel, "rb") as fh:
+                    tar.addfile(info, fh)
+            else:
+                tar.addfile(info)
+    size = out.stat().st_size
+    padded = max(TAR_PAD, -(-size // TAR_PAD) * TAR_PAD + TAR_PAD)
+    with open(out, "r+b") as fh:
+        fh.truncate(padded)
+    return out
+
+
+def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def make_scratch(path: Path, megabytes: int) -> Path:
+    """A zero-filled (sparse) disk image for the guest's results tar."""
+    if path.exists():
+        path.unlink()
+    with open(path, "wb") as fh:
+        fh.truncate(megabytes << 20)
+    return path
+
+
+def read_results(image: Path, dest: Path) -> list[str]:
+    """Extract the tar the guest wrote on the scratch disk; returns member names.
+
+    An image that still holds only zeros means the guest never saved its
+    results: that is an error, not an empty result.
+    """
+    with open(image, "rb") as fh:
+        head = fh.read(512)
+    if not head.strip(b"\0"):
+        raise HarnessError(
+            f"ci/qemu: no results on the scratch disk {image}: the guest did not"
+            " reach the save step; see console.log next to it"
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(image, "r:") as tar:
+            members = tar.getmembers()
+            tar.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise HarnessError(f"ci/qemu: cannot read the results tar on {image}: {exc}") from None
+    return [m.name for m in members]

@@ -1,0 +1,124 @@
+"""One NetBSD guest driven through anita, with its console kept on disk.
+
+GuestSession wraps an anita.Anita object; only this module touches the
+anita API, and only what anita 2.x defines (see anita_compat):
+`anita.distribution(url_or_dir, sets=[...])`, `anita.Anita(dist,
+workdir=, vmm='qemu', vmm_args=[...], disk_size=, memory_size=, persist=,
+structured_log_file=, image_format=)`, `.install()`, `.boot(vmm_args)`,
+`.shell_cmd(cmd, timeout)` (returns the command's exit status), `.halt()`,
+the pexpect child in `.child`, and the `unstructured_log_f` attribute that
+anita's configure_child() tees the console into.  ConsoleTee is what we put
+there: console bytes go to console.log, to stderr (for people), and to a
+bounded in-memory tail that lets ci.qemu.run read a command's output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+TAIL_BYTES = 1 << 20
+
+
+class ConsoleTee:
+    """A file-like sink for pexpect's logfile_read (bytes)."""
+
+    def __init__(self, path: Path, echo: IO[bytes] | None) -> None:
+        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+        self._echo = echo
+        self._tail = bytearray()
+        self._total = 0
+
+    def write(self, data: bytes) -> int:
+        self._file.write(data)
+        if self._echo is not None:
+            self._echo.write(data)
+        self._tail += data
+        if len(self._tail) > TAIL_BYTES:
+            del self._tail[: len(self._tail) - TAIL_BYTES]
+        self._total += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._file.flush()
+        if self._echo is not None:
+            self._echo.flush()
+
+    def mark(self) -> int:
+        """Position to pass to since() later."""
+        return self._total
+
+    def since(self, mark: int) -> str:
+        """Console text written after mark (as much as the tail still holds)."""
+        start = max(0, len(self._tail) - (self._total - mark))
+        return bytes(self._tail[start:]).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@contextlib.contextmanager
+def anita_prints_to_stderr() -> Iterator[None]:
+    """anita print()s progress to stdout; ours is for data, so divert it."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+class GuestSession:
+    """One anita.Anita instance: install, boot, run commands, halt."""
+
+    def __init__(
+        self,
+        anita: ModuleType,
+        dist: Any,
+        workdir: Path,
+        vmm_args: list[str],
+        *,
+        persist: bool,
+        disk_size: str,
+        memory: str,
+        console: ConsoleTee,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        with anita_prints_to_stderr():
+            self._a = anita.Anita(
+                dist,
+                workdir=str(workdir),
+                vmm="qemu",
+                vmm_args=vmm_args,
+                disk_size=disk_size,
+                memory_size=memory,
+                persist=persist,
+                structured_log_file=str(workdir / "anita-structured.log"),
+                image_format="sparse",
+            )
+        self._a.unstructured_log_f = console
+        self.console = console
+
+    def install(self) -> None:
+        with anita_prints_to_stderr():
+            self._a.install()
+
+    def boot(self, vmm_args: list[str]) -> None:
+        with anita_prints_to_stderr():
+            self._a.boot(list(vmm_args))
+
+    def sh(self, command: str, timeout: float) -> int:
+        """Run one shell command as root on the console; its exit status."""
+        with anita_prints_to_stderr():
+            return int(self._a.shell_cmd(command, timeout))
+
+    def halt(self) -> None:
+        with anita_prints_to_stderr():
+            self._a.halt()
+
+    def kill(self) -> None:
+        """End QEMU now (used when a step runs past its limit)."""
+        child = getattr(self._a, "child", None)
+        if child is not None and child.isalive():
+            child.kill(signal.SIGKILL)

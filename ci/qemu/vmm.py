@@ -1,0 +1,98 @@
+"""QEMU arguments: acceleration, the attached images, and guest device names.
+
+anita builds the QEMU command line itself (system disk, -nographic, memory)
+and appends two lists we give it: `vmm_args` passed to anita.Anita() (used
+for the install and every boot) and the list passed to Anita.boot() (that
+boot only).  This module computes both, decides KVM or TCG, and says which
+NetBSD device each attached image becomes, so the guest scripts address the
+right disk.  Called by ci.qemu.run; tested in ci/qemu/tests/test_vmm.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+
+KVM_DEVICE = "/dev/kvm"
+_KVM_GET_API_VERSION = 0xAE00  # _IO(KVMIO, 0x00)
+_KVM_API_VERSION = 12
+
+
+def kvm_usable(device: str = KVM_DEVICE) -> tuple[bool, str]:
+    """Whether KVM can be used, and why (for the log)."""
+    try:
+        fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as exc:
+        return False, f"{device}: {exc.strerror}; using TCG (slow)"
+    try:
+        version = fcntl.ioctl(fd, _KVM_GET_API_VERSION)
+    except OSError as exc:
+        return False, f"{device}: KVM_GET_API_VERSION: {exc.strerror}; using TCG (slow)"
+    finally:
+        os.close(fd)
+    if version != _KVM_API_VERSION:
+        return False, f"{device}: KVM API version {version}, want 12; using TCG (slow)"
+    return True, f"{device}: usable; using KVM"
+
+
+def accel_args(kvm: bool, cpus: int) -> list[str]:
+    """Arguments for every QEMU start (install and boots)."""
+    if kvm:
+        return ["-accel", "kvm", "-cpu", "host", "-smp", str(cpus)]
+    return ["-accel", "tcg,thread=multi", "-smp", str(cpus)]
+
+
+@dataclass(frozen=True)
+class GuestDevices:
+    """NetBSD device names of the images attached at boot."""
+
+    project: str  # block device holding the project tree
+    project_kind: str  # iso | tar
+    scratch: str  # raw disk the results tar is written to
+
+
+def guest_devices(image_kind: str) -> GuestDevices:
+    """Where the guest finds the images that boot_args() attaches.
+
+    The system disk is IDE index 0 (wd0).  boot_args() adds the project
+    image next and the scratch disk after it, so on the PIIX IDE of the pc
+    machine an ISO becomes cd0 and the scratch disk the second hard disk,
+    wd1; a tar project disk is wd1 and pushes the scratch disk to wd2.
+    """
+    if image_kind == "iso":
+        return GuestDevices(project="/dev/cd0a", project_kind="iso", scratch="/dev/rwd1d")
+    if image_kind == "tar":
+        return GuestDevices(project="/dev/rwd1d", project_kind="tar", scratch="/dev/rwd2d")
+    raise ValueError(f"unknown image kind {image_kind!r}")
+
+
+def drive(path: str, media: str, *, readonly: bool = False, snapshot: bool = False) -> list[str]:
+    """One -drive option in anita's style (raw format, IDE by default)."""
+    attrs = [f"file={path.replace(',', ',,')}", "format=raw", f"media={media}"]
+    if readonly:
+        attrs.append("readonly=on")
+    if snapshot:
+        attrs.append("snapshot=on")
+    return ["-drive", ",".join(attrs)]
+
+
+def boot_args(
+    project_image: str, image_kind: str, scratch_image: str, network: bool
+) -> list[str]:
+    """Arguments for the boots that test: project image, scratch disk, network.
+
+    IDE hard disks cannot be read-only in QEMU, so a tar project disk is
+    attached with snapshot=on instead (guest writes never reach the file).
+    The network (user-mode, no host forwards) is only there for pkg_add;
+    otherwise QEMU's default NIC is switched off.
+    """
+    if image_kind == "iso":
+        args = drive(project_image, "cdrom", readonly=True)
+    elif image_kind == "tar":
+        args = drive(project_image, "disk", snapshot=True)
+    else:
+        raise ValueError(f"unknown image kind {image_kind!r}")
+    args += drive(scratch_image, "disk")
+    args += ["-nic", "user,model=e1000"] if network else ["-nic", "none"]
+    return args
