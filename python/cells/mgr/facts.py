@@ -190,9 +190,10 @@ def gather(
         mounts[name] = tuple(present)
         if cell is not None and cell.provision:
             checks = []
+            fs = provision.CellFS(root, host, tuple(paths.volume(m.volume) for m in cell.mounts))
             for step in cell.provision:
                 try:
-                    checks.append(provision.would_change(step, root, host))
+                    checks.append(provision.would_change(step, fs))
                 except provision.StepError:
                     checks.append(True)
             prov[name] = tuple(checks)

@@ -34,17 +34,28 @@ class StepResult:
     changed: bool
 
 
-def inside(root: Path, path: str) -> Path:
-    """`path` (absolute, inside the cell) as a host path under `root`."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise StepError(f"{path}: '..' is not allowed in a cell path")
-    target = root.joinpath(*parts)
-    parent = os.path.realpath(target.parent)
-    real_root = os.path.realpath(root)
-    if parent != real_root and not parent.startswith(real_root + os.sep):
+@dataclass(frozen=True)
+class CellFS:
+    """A cell's root as provision steps see it.  `volumes` are the host
+    directories mounted into the cell (symlinked on the sim), which paths
+    may also resolve into."""
+
+    root: Path
+    host: Host
+    volumes: tuple[Path, ...] = ()
+
+    def path(self, path: str) -> Path:
+        """`path` (absolute, inside the cell) as a host path under the root."""
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise StepError(f"{path}: '..' is not allowed in a cell path")
+        target = self.root.joinpath(*parts)
+        parent = os.path.realpath(target.parent)
+        for base in (self.root, *self.volumes):
+            real = os.path.realpath(base)
+            if parent == real or parent.startswith(real + os.sep):
+                return target
         raise StepError(f"{path}: resolves outside the cell root")
-    return target
 
 
 def _mode(step: Step) -> int | None:
@@ -73,35 +84,35 @@ def _write_atomic(p: Path, data: str, mode: int | None) -> None:
 # --- the kinds ---------------------------------------------------------------
 
 
-def _file_check(step: Step, root: Path, host: Host) -> bool:
-    p = inside(root, step.get("path"))
+def _file_check(step: Step, fs: CellFS) -> bool:
+    p = fs.path(step.get("path"))
     if p.is_symlink() or not p.is_file():
         return True
     return p.read_text(errors="replace") != step.get("content") or _mode_differs(p, _mode(step))
 
 
-def _file_run(step: Step, root: Path, host: Host) -> None:
-    p = inside(root, step.get("path"))
+def _file_run(step: Step, fs: CellFS) -> None:
+    p = fs.path(step.get("path"))
     if p.is_symlink():
         p.unlink()
     _write_atomic(p, step.get("content"), _mode(step))
 
 
-def _dir_check(step: Step, root: Path, host: Host) -> bool:
-    p = inside(root, step.get("path"))
+def _dir_check(step: Step, fs: CellFS) -> bool:
+    p = fs.path(step.get("path"))
     return p.is_symlink() or not p.is_dir() or _mode_differs(p, _mode(step))
 
 
-def _dir_run(step: Step, root: Path, host: Host) -> None:
-    p = inside(root, step.get("path"))
+def _dir_run(step: Step, fs: CellFS) -> None:
+    p = fs.path(step.get("path"))
     p.mkdir(parents=True, exist_ok=True)
     if _mode(step) is not None:
         os.chmod(p, _mode(step) or 0)
 
 
-def _line_result(step: Step, root: Path) -> tuple[Path, str | None]:
+def _line_result(step: Step, fs: CellFS) -> tuple[Path, str | None]:
     """The file and its new text, or None when the line is already right."""
-    p = inside(root, step.get("path"))
+    p = fs.path(step.get("path"))
     text = p.read_text() if p.is_file() else ""
     want = step.get("line")
     lines = text.splitlines()
@@ -119,24 +130,24 @@ def _line_result(step: Step, root: Path) -> tuple[Path, str | None]:
     return p, text + ("" if text.endswith("\n") or not text else "\n") + want + "\n"
 
 
-def _line_check(step: Step, root: Path, host: Host) -> bool:
-    return _line_result(step, root)[1] is not None
+def _line_check(step: Step, fs: CellFS) -> bool:
+    return _line_result(step, fs)[1] is not None
 
 
-def _line_run(step: Step, root: Path, host: Host) -> None:
-    p, text = _line_result(step, root)
+def _line_run(step: Step, fs: CellFS) -> None:
+    p, text = _line_result(step, fs)
     if text is not None:
         mode = p.stat().st_mode & 0o7777 if p.exists() else None
         _write_atomic(p, text, mode)
 
 
-def _symlink_check(step: Step, root: Path, host: Host) -> bool:
-    p = inside(root, step.get("path"))
+def _symlink_check(step: Step, fs: CellFS) -> bool:
+    p = fs.path(step.get("path"))
     return not p.is_symlink() or os.readlink(p) != step.get("target")
 
 
-def _symlink_run(step: Step, root: Path, host: Host) -> None:
-    p = inside(root, step.get("path"))
+def _symlink_run(step: Step, fs: CellFS) -> None:
+    p = fs.path(step.get("path"))
     if p.is_symlink() or p.is_file():
         p.unlink()
     elif p.exists():
@@ -145,8 +156,8 @@ def _symlink_run(step: Step, root: Path, host: Host) -> None:
     p.symlink_to(step.get("target"))
 
 
-def _patch(step: Step, root: Path, *args: str) -> bool:
-    p = inside(root, step.get("path"))
+def _patch(step: Step, fs: CellFS, *args: str) -> bool:
+    p = fs.path(step.get("path"))
     if not p.is_file():
         raise StepError(f"patch {step.get('path')}: no such file in the cell")
     proc = subprocess.run(["patch", "-s", "-f", "-N", *args, str(p)],
@@ -154,50 +165,50 @@ def _patch(step: Step, root: Path, *args: str) -> bool:
     return proc.returncode == 0
 
 
-def _patch_check(step: Step, root: Path, host: Host) -> bool:
-    if _patch(step, root, "--dry-run", "-R"):
+def _patch_check(step: Step, fs: CellFS) -> bool:
+    if _patch(step, fs, "--dry-run", "-R"):
         return False
-    if not _patch(step, root, "--dry-run"):
+    if not _patch(step, fs, "--dry-run"):
         raise StepError(f"patch {step.get('path')}: the diff does not apply; "
                         "update it to the file's current content")
     return True
 
 
-def _patch_run(step: Step, root: Path, host: Host) -> None:
-    if not _patch(step, root):
+def _patch_run(step: Step, fs: CellFS) -> None:
+    if not _patch(step, fs):
         raise StepError(f"patch {step.get('path')}: the diff does not apply")
 
 
-def _pkg_check(step: Step, root: Path, host: Host) -> bool:
-    return not host.pkg_installed(root, step.get("name"))
+def _pkg_check(step: Step, fs: CellFS) -> bool:
+    return not fs.host.pkg_installed(fs.root, step.get("name"))
 
 
-def _pkg_run(step: Step, root: Path, host: Host) -> None:
-    host.pkg_add(root, step.get("name"))
+def _pkg_run(step: Step, fs: CellFS) -> None:
+    fs.host.pkg_add(fs.root, step.get("name"))
 
 
-def _exec_check(step: Step, root: Path, host: Host) -> bool:
+def _exec_check(step: Step, fs: CellFS) -> bool:
     creates = step.get("creates")
-    if creates is not None and os.path.lexists(inside(root, creates)):
+    if creates is not None and os.path.lexists(fs.path(creates)):
         return False
     unless = step.get("unless")
     if unless is not None:
-        status, _ = host.run_in(root, unless)
+        status, _ = fs.host.run_in(fs.root, unless)
         if status == 0:
             return False
     return True
 
 
-def _exec_run(step: Step, root: Path, host: Host) -> None:
-    status, out = host.run_in(root, step.get("command"))
+def _exec_run(step: Step, fs: CellFS) -> None:
+    status, out = fs.host.run_in(fs.root, step.get("command"))
     if status != 0:
         last = out.splitlines()[-1] if out else ""
         raise StepError(f"exec {' '.join(step.get('command'))}: exit status {status}"
                         + (f": {last}" if last else ""))
 
 
-Check = Callable[[Step, Path, Host], bool]
-Run = Callable[[Step, Path, Host], None]
+Check = Callable[[Step, "CellFS"], bool]
+Run = Callable[[Step, "CellFS"], None]
 
 KINDS: dict[str, tuple[Check, Run]] = {
     "pkg": (_pkg_check, _pkg_run),
@@ -210,18 +221,18 @@ KINDS: dict[str, tuple[Check, Run]] = {
 }
 
 
-def would_change(step: Step, root: Path, host: Host) -> bool:
+def would_change(step: Step, fs: CellFS) -> bool:
     try:
-        return KINDS[step.kind][0](step, root, host)
+        return KINDS[step.kind][0](step, fs)
     except OSError as e:
         raise StepError(f"{step.describe()}: {e.strerror or e}") from None
 
 
-def run_step(index: int, step: Step, root: Path, host: Host) -> StepResult:
-    if not would_change(step, root, host):
+def run_step(index: int, step: Step, fs: CellFS) -> StepResult:
+    if not would_change(step, fs):
         return StepResult(index, step.describe(), False)
     try:
-        KINDS[step.kind][1](step, root, host)
+        KINDS[step.kind][1](step, fs)
     except OSError as e:
         raise StepError(f"{step.describe()}: {e.strerror or e}") from None
     return StepResult(index, step.describe(), True)

@@ -1,0 +1,81 @@
+"""`cellmgr apply`: make the host match the manifests (journaled, locked)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
+
+
+@click.command("apply")
+@click.argument("cells", nargs=-1)
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE", help="Apply a plan saved by 'cellmgr plan --out' (refused "
+              "when stale).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Report the results as JSON.")
+@pass_mgr
+def apply_cmd(app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: bool,
+              as_json: bool) -> None:
+    """Apply the manifests (all cells, or only CELLS).
+
+    Facts are read and the plan is made again under the apply lock; a saved
+    plan whose manifests or live state changed since is refused.  Each
+    action is journaled; a killed apply converges when run again.  Without
+    --yes, asks on a terminal and refuses otherwise.
+
+    \b
+    Examples:
+      cellmgr apply --yes
+      cellmgr plan --out p.json && cellmgr apply --plan p.json
+    """
+    from cells.mgr.loader import ManifestError
+
+    manager = app.manager()
+    fingerprint = None
+    targets = list(cells) or None
+    if plan_file is not None:
+        try:
+            with open(plan_file) as f:
+                saved = json.load(f)
+            fingerprint = str(saved["fingerprint"])
+            targets = list(saved.get("cells") or []) or targets
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            app.abort(f"{plan_file}: not a saved plan ({e}); make one with "
+                      "'cellmgr plan --out FILE'")
+    try:
+        if fingerprint is None and not yes:
+            p = manager.plan(targets)
+            if not p.changes:
+                render_plan(app, p)
+                return
+            if not sys.stdin.isatty():
+                app.abort("refusing to apply without --yes (stdin is not a terminal)")
+            render_plan(app, p)
+            if not click.confirm("Apply these actions?", default=False, err=True):
+                app.abort("nothing was applied")
+            fingerprint = p.fingerprint
+        report = manager.apply(targets, fingerprint)
+    except ManifestError as e:
+        for problem in e.problems:
+            app.stderr.write(f"{problem}\n")
+        app.abort("the manifests have problems; nothing was changed")
+    if manager.services is None:
+        app.note(f"no cellmgr daemon answers at {app.paths().socket}: services are "
+                 "started by 'cellmgr daemon'")
+    if as_json:
+        app.json(report.to_dict())
+    else:
+        for r in report.results:
+            mark = "ok" if r.ok else "FAILED"
+            changed = f" ({'; '.join(r.changed)})" if r.changed else ""
+            app.out(f"{mark:>6}  {r.key}{changed}")
+        if not report.results:
+            app.out("No changes: the host matches the manifests.")
+    if not report.ok:
+        failed = next(r for r in report.results if not r.ok)
+        app.abort(f"{failed.detail}; fix it and run 'cellmgr apply' again "
+                  "(the journal lets it resume)")

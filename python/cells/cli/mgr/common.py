@@ -1,0 +1,165 @@
+"""What the cellmgr verbs share: the application object with cellmgr's
+paths, the Manager factory, the daemon link for service control, and the
+human rendering of plans.  Callers: the verb modules of cells.cli.mgr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cells.cli.app import Application
+
+if TYPE_CHECKING:
+    from cells.ipc.client import Client
+    from cells.mgr.apply import Manager
+    from cells.mgr.facts import ServiceFact
+    from cells.mgr.paths import Paths
+    from cells.mgr.plan import Plan
+
+
+class MgrApp(Application):
+    """Application plus cellmgr's paths and lazily opened manager/daemon link."""
+
+    def __init__(self, prog: str, *, config_dir: str | None = None,
+                 cells_dir: str | None = None, backup_dir: str | None = None,
+                 socket: str | None = None, **kw: Any) -> None:
+        super().__init__(prog, **kw)
+        self.config_dir, self.cells_dir = config_dir, cells_dir
+        self.backup_dir, self.socket = backup_dir, socket
+        self._manager: Manager | None = None
+        self._client: Client | None = None
+        self._client_tried = False
+
+    def paths(self) -> Paths:
+        from cells.mgr.paths import Paths
+
+        return Paths.resolve(config_dir=self.config_dir, state_dir=self.state_dir,
+                             cells_dir=self.cells_dir, backup_dir=self.backup_dir,
+                             socket=self.socket)
+
+    def client(self) -> Client | None:
+        """A connected daemon client, or None when no daemon answers."""
+        if not self._client_tried:
+            from cells.ipc.client import Client, ConnectionLost
+
+            self._client_tried = True
+            path = self.paths().socket
+            if path.exists():
+                try:
+                    self._client = Client(path)
+                    self._client.connect()
+                except ConnectionLost:
+                    self._client = None
+        return self._client
+
+    def need_client(self) -> Client:
+        client = self.client()
+        if client is None:
+            self.abort(f"no cellmgr daemon answers at {self.paths().socket}; start it with "
+                       "'cellmgr daemon' (or /etc/rc.d/cellmgr start)")
+        return client
+
+    def manager(self, *, services: bool = True) -> Manager:
+        if self._manager is None:
+            from cells.mgr.apply import Manager
+            from cells.mgr.host import host_for
+
+            kernel = self.kernel()
+            client = self.client() if services else None
+            control = DaemonServices(client) if client is not None else None
+            progress = self.progress if self.stderr.isatty() else None
+            self._manager = Manager(self.paths(), kernel, host_for(kernel.backend),
+                                    control, progress)
+        return self._manager
+
+    def progress(self, text: str) -> None:
+        self.stderr.write(f"  {text}\n")
+        self.stderr.flush()
+
+    def close(self) -> None:
+        if self._manager is not None:
+            self._manager.close()
+        if self._client is not None:
+            self._client.close()
+
+
+pass_mgr = click.make_pass_decorator(MgrApp)
+
+
+class DaemonServices:
+    """Service control through the daemon's IPC socket."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def statuses(self) -> Mapping[str, ServiceFact]:
+        from cells.mgr.facts import ServiceFact
+
+        rows = self.client.status()["cells"]
+        return {r["name"]: ServiceFact(r["service"], r.get("health", "unknown"),
+                                       r.get("service_digest", ""), r.get("restarts", 0),
+                                       r.get("pid"))
+                for r in rows if r.get("service", "none") != "none"}
+
+    def start(self, names: Sequence[str]) -> None:
+        self.client.start(list(names))
+
+    def stop(self, names: Sequence[str]) -> None:
+        self.client.stop(list(names))
+
+    def restart(self, names: Sequence[str]) -> None:
+        self.client.restart(list(names))
+
+
+SYMBOLS = {
+    "create": "+", "destroy": "-", "replace": "-/+", "start": ">", "stop": "x",
+    "restart": "~>", "forget": "-",
+}
+
+
+def render_plan(app: Application, p: Plan) -> None:
+    """The human plan: drift apart from edits, one line per action."""
+    if p.drift:
+        app.out("Drift (live state differs from what was applied):")
+        for name, r in p.drift:
+            app.out(f"  {name}: {r}")
+        app.out("")
+    shown = _visible(p)
+    if not shown:
+        app.out("No changes: the host matches the manifests.")
+    else:
+        app.out(f"Plan: {len(shown)} action{'s' if len(shown) != 1 else ''}")
+        width = max(len(a.op) for a in shown)
+        for a in shown:
+            verb = a.op.split(".")[1]
+            sym = {"new": "+", "removed": "-"}.get(a.cause, SYMBOLS.get(verb, "~"))
+            if verb == "replace":
+                sym = "-/+"
+            why = "; ".join(str(r) for r in a.reasons if not r.drift)
+            extra = []
+            if a.cause in ("new", "removed"):
+                extra.append(a.cause)
+            if why:
+                extra.append(why)
+            if a.steps:
+                extra.append(f"steps {', '.join(str(i) for i in a.steps)} would change")
+            if a.restarts:
+                extra.append("restarts service " + ", ".join(a.restarts))
+            tail = f"  ({'; '.join(extra)})" if extra else ""
+            app.out(f"  {sym:>3} {a.op:<{width}} {a.name}{tail}")
+    for note in p.notes:
+        app.note(note)
+
+
+def _visible(p: Plan) -> list[Any]:
+    """Actions to show: a record is folded into other actions of its cell."""
+    busy = {a.name for a in p.actions if a.op not in ("cell.record", "volume.record")}
+    out = []
+    for a in p.actions:
+        if a.op == "cell.record" and a.name in busy and a.cause == "new":
+            continue
+        out.append(a)
+    return out
