@@ -131,6 +131,10 @@ fail0:	return error;
  * close the door makes the check atomic with respect to a concurrent
  * create; entering needs an existing cell, so no credential can be
  * tagged once the count is zero.
+ *
+ * kauth_unlisten_scope() does not wait for callbacks already running on
+ * other CPUs (kauth_authorize_action() does not take kauth_lock yet), a
+ * limit this model shares with every unloadable secmodel.
  */
 static int
 secmodel_cell_fini(void)
