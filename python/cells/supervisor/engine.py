@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 
-from cells.errors import AlreadyExists, NotFound
+from cells.errors import AlreadyExists, InvalidArgument, NotFound
 from cells.kernel.api import Kernel
 from cells.supervisor.reaper import ChildReaper
 from cells.supervisor.service import RunnerContext, ServiceRunner
@@ -69,6 +69,11 @@ class Supervisor:
     def add(self, spec: ServiceSpec) -> None:
         """Register a service (stopped).  Raises on a bad spec or a duplicate name."""
         validate_spec(spec)
+        if spec.cell is not None and self._ctx.kernel is None:
+            raise InvalidArgument(
+                f"service {spec.name!r} runs in cell {spec.cell}: "
+                "give the supervisor a kernel backend (open_kernel())"
+            )
         if spec.name in self._services:
             raise AlreadyExists(f"service {spec.name!r} is already supervised")
         self._services[spec.name] = ServiceRunner(spec, self._ctx)

@@ -99,7 +99,8 @@ class LogStore:
         path = self.path(service)
         try:
             os.makedirs(self.directory, mode=0o750, exist_ok=True)
-            handle = open(path, "ab")  # noqa: SIM115 - kept open across calls
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            handle = os.fdopen(fd, "ab")
         except OSError as exc:
             raise InvalidArgument(
                 f"log store: cannot open {path}: {exc.strerror}; check --log-dir"

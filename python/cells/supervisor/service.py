@@ -98,6 +98,7 @@ class ServiceRunner:
         self.health_since: float | None = None
         self.message: str | None = None
         self.error: str | None = None
+        self._sink_failing = False
         self._task: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._interrupt: asyncio.Future[str] | None = None
@@ -263,7 +264,12 @@ class ServiceRunner:
         try:
             sink(self.spec.name, stream, line)
         except Exception as exc:
-            self._note(f"log sink failed: {exc}")
+            # Report the first failure of a run of failures, not every line.
+            if not self._sink_failing:
+                self._sink_failing = True
+                self._note(f"log sink failed: {exc}")
+        else:
+            self._sink_failing = False
 
     async def _run_once(self) -> _Outcome:
         loop = asyncio.get_running_loop()
@@ -313,7 +319,7 @@ class ServiceRunner:
             kind: OutcomeKind = "stopped" if self._stop_requested else "exit"
         else:
             unhealthy = not self._stop_requested
-            self._set_state("stopping", "unhealthy; restarting" if unhealthy else None)
+            self._set_state("stopping", "unhealthy" if unhealthy else None)
             code = await self._terminate(spawned, exit_future, pump)
             kind = "unhealthy" if unhealthy else "stopped"
         self._interrupt = None

@@ -90,6 +90,8 @@ def test_names_are_unique_and_must_exist() -> None:
     with pytest.raises(NotFound, match="no service named 'b'"):
         sup.status("b")
     assert sup.status("a").state == "stopped"
+    with pytest.raises(InvalidArgument, match="runs in cell web: give the supervisor a kernel"):
+        sup.add(ServiceSpec(name="c", argv=("true",), cell="web"))
 
 
 def test_syslog_sink_tags_and_levels(monkeypatch: pytest.MonkeyPatch) -> None:
