@@ -97,7 +97,7 @@ cell_info_get(struct cell_core *core, uint32_t id, struct cell_info *ci,
  * of handles that named no cell.
  */
 void
-cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t hz)
+cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t ticks_per_sec)
 {
 	const struct cell_rec *rec;
 	uint64_t host;
@@ -107,7 +107,7 @@ cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t hz)
 	st->st_size = sizeof(*st);
 	st->st_abi = CELL_ABI_VERSION;
 	st->st_max_cells = CELL_MAX_CELLS;
-	st->st_hz = hz;
+	st->st_hz = ticks_per_sec;
 	st->st_audit_size = CELL_AUDIT_RING;
 	cell_mutex_enter(&core->cc_lock);
 	st->st_ncells = core->cc_ncells;
