@@ -110,6 +110,10 @@ class NetbsdKernel:
                     "secmodel_cell is not loaded (no sysctl security.models.cell.abi_version); "
                     "load it with: modload secmodel_cell, or use --backend sim"
                 ) from None
+            if exc.errno == errno.ENOSYS:
+                raise ModuleNotLoaded(
+                    "the netbsd backend needs NetBSD (no sysctlbyname here); use --backend sim"
+                ) from None
             raise error_from_errno(exc.errno or errno.EIO, "read the ABI version") from None
         kernel_abi = _read_u32(data, "read the ABI version")
         if kernel_abi != ABI_VERSION:

@@ -1,0 +1,114 @@
+"""Fixtures shared by the Python suite: a temporary sim state dir, an
+environment that selects the sim backend, cell roots, an opened sim
+kernel, and a cellctl runner with a pinned terminal width.  Tests marked
+`netbsd` are skipped (with the reason) unless secmodel_cell is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+TERMINAL_WIDTH = "100"
+
+
+def netbsd_missing() -> str | None:
+    """Why the netbsd tier cannot run here, or None when it can."""
+    if not sys.platform.startswith("netbsd"):
+        return f"needs NetBSD with secmodel_cell loaded (this is {sys.platform})"
+    from cells.kernel.netbsd import module_loaded
+
+    if not module_loaded():
+        return "needs secmodel_cell loaded (no sysctl security.models.cell.abi_version)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    for item in items:
+        if item.get_closest_marker("netbsd") is None:
+            continue
+        if reason is None:
+            reason = netbsd_missing() or ""
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "state"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def sim_env(monkeypatch: pytest.MonkeyPatch, state_dir: Path) -> dict[str, str]:
+    """CELLS_BACKEND=sim and a private state dir, for this process and children."""
+    env = {
+        "CELLS_BACKEND": "sim",
+        "CELLS_STATE_DIR": str(state_dir),
+        "CELLS_QUIET": "1",
+        "COLUMNS": TERMINAL_WIDTH,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def make_root(tmp_path: Path) -> Callable[[str], Path]:
+    """make_root("web") -> an existing directory to use as a cell root."""
+
+    def make(name: str) -> Path:
+        path = tmp_path / "roots" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def sim_kernel(sim_env: dict[str, str], state_dir: Path) -> Any:
+    from cells.kernel import open_kernel
+
+    return open_kernel("sim", state_dir)
+
+
+@dataclass
+class CtlResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cellctl(sim_env: dict[str, str]) -> Iterator[Callable[..., CtlResult]]:
+    """cellctl("list", "--json") -> CtlResult, run in-process on the sim."""
+    from cells.cli.ctl import cli
+
+    runner = CliRunner()
+    group = cli()
+
+    def run(*args: str, input: str | None = None) -> CtlResult:
+        result = runner.invoke(
+            group,
+            list(args),
+            input=input,
+            env={"COLUMNS": TERMINAL_WIDTH},
+            prog_name="cellctl",
+            catch_exceptions=False,
+        )
+        return CtlResult(result.exit_code, result.stdout, result.stderr)
+
+    yield run
