@@ -112,6 +112,7 @@ def test_unknown_user_is_one_line(cellctl: Ctl, web: Path) -> None:
         (["--rlimit", "files=2", "--", "true"], "Invalid value for '--rlimit'"),
         (["--backoff", "5", "1", "--", "true"], "MAX must not be below INITIAL"),
         (["--stop-timeout", "-1", "--", "true"], "Invalid value for '--stop-timeout'"),
+        (["--syslog-facility", "kern9", "--", "true"], "'kern9' is not one of daemon, user"),
         ([], "Missing argument 'COMMAND...'"),
     ],
 )

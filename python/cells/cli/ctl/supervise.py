@@ -11,9 +11,9 @@ reported on stderr.  Registered by the `cellctl` group
 
 from __future__ import annotations
 
-import asyncio
 import signal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -138,13 +138,21 @@ def supervise(
       cellctl supervise db --restart on-failure:5 --stop-timeout 30 -- /usr/pkg/bin/postgres
       cellctl supervise web --rlimit nofile=1024 --log-dir /var/log/cells -- ./serve
     """
-    from cells.supervisor import ServiceSpec
+    import asyncio
 
+    from cells.supervisor import ServiceSpec
+    from cells.supervisor.syslog_sink import FACILITIES
+
+    if backoff[1] < backoff[0]:
+        raise click.BadParameter("MAX must not be below INITIAL", param_hint="'--backoff'")
+    if syslog_facility not in FACILITIES:
+        raise click.BadParameter(
+            f"{syslog_facility!r} is not one of " + ", ".join(FACILITIES),
+            param_hint="'--syslog-facility'",
+        )
     kernel = app.kernel()
     info = kernel.get(cell)
     sink = _sink(app, kernel, info.name, log_dir, syslog_facility)
-    if backoff[1] < backoff[0]:
-        raise click.BadParameter("MAX must not be below INITIAL", param_hint="'--backoff'")
     spec = ServiceSpec(
         name=info.name,
         argv=command,
@@ -184,7 +192,8 @@ def _sink(
     return LogStore(log_dir)
 
 
-def _reporter(app: Application) -> Any:
+def _reporter(app: Application) -> Callable[[ServiceEvent], None]:
+    """State changes worth a line on stderr."""
     def report(event: ServiceEvent) -> None:
         status = event.status
         if status.state == event.previous and event.message is None:
@@ -203,6 +212,8 @@ def _reporter(app: Application) -> Any:
 
 async def _run(app: Application, kernel: Kernel, spec: ServiceSpec) -> tuple[int, str | None]:
     """Supervise until a signal or until the service is down for good."""
+    import asyncio
+
     from cells.supervisor import Supervisor
 
     loop = asyncio.get_running_loop()
