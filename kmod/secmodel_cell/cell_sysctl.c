@@ -8,7 +8,7 @@
  *	abi_version	int CELL_ABI_VERSION			read-only
  *	create		struct cell_create_req in, same back with cr_id
  *							host root
- *	destroy		uint32_t id in				host root
+ *	destroy		uint32_t id in (reads 0)		host root
  *	id		uint32_t: read the caller's cell;
  *			write to enter a cell			host root
  *	list		struct cell_info[]			host only
@@ -191,8 +191,9 @@ out:
 }
 
 /*
- * destroy: refused (EBUSY) while the cell has members; then the root
- * vnode is released.
+ * destroy: write a cell id; refused (EBUSY) while the cell has members,
+ * then the root vnode is released.  Reading returns 0, so that sysctl -a
+ * and sysctl -w show and take it like any integer node.
  */
 static int
 cell_sysctl_destroy(SYSCTLFN_ARGS)
@@ -203,9 +204,14 @@ cell_sysctl_destroy(SYSCTLFN_ARGS)
 
 	if (namelen != 0)
 		return EINVAL;
+	id = 0;
+	error = cell_copyout_fixed(l, &id, sizeof(id), oldp, oldlenp);
+	if (error != 0 || newp == NULL)
+		return error;
+
 	if ((error = cell_need_host_root(l)) != 0)
 		return error;
-	if (newp == NULL || newlen != sizeof(id))
+	if (newlen != sizeof(id))
 		return EINVAL;
 	error = sysctl_copyin(l, newp, &id, sizeof(id));
 	if (error != 0)
@@ -217,7 +223,6 @@ cell_sysctl_destroy(SYSCTLFN_ARGS)
 		return error;
 	if (priv != NULL)
 		vrele(priv);
-	*oldlenp = 0;
 	return 0;
 }
 
@@ -518,11 +523,10 @@ cell_sysctl_start(void)
 	if (error != 0)
 		goto fail;
 	error = sysctl_createv(clog, 0, &cell, NULL,
-	    CTLFLAG_READWRITE, CTLTYPE_STRUCT, "destroy",
+	    CTLFLAG_READWRITE, CTLTYPE_INT, "destroy",
 	    SYSCTL_DESCR("Destroy the cell whose uint32_t id is written "
-		"(host root)"),
-	    cell_sysctl_destroy, 0, NULL, sizeof(uint32_t),
-	    CTL_CREATE, CTL_EOL);
+		"(host root); reads 0"),
+	    cell_sysctl_destroy, 0, NULL, 0, CTL_CREATE, CTL_EOL);
 	if (error != 0)
 		goto fail;
 	error = sysctl_createv(clog, 0, &cell, NULL,
