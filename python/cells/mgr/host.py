@@ -53,6 +53,8 @@ class Host(Protocol):
 
     def modload(self, module: str) -> None: ...
 
+    def module_loaded(self, module: str) -> bool: ...
+
     def pkg_installed(self, root: Path, name: str) -> bool: ...
 
     def pkg_add(self, root: Path, name: str) -> None: ...
@@ -104,6 +106,10 @@ class NetbsdHost:
     def modload(self, module: str) -> None:
         self._run(["/sbin/modload", module], "load module")
 
+    def module_loaded(self, module: str) -> bool:
+        status, out = self.runner(["/sbin/modstat", module])
+        return status == 0 and module in out
+
     def pkg_installed(self, root: Path, name: str) -> bool:
         status, _ = self.runner(["/usr/sbin/chroot", str(root),
                                  "/usr/sbin/pkg_info", "-q", "-e", name])
@@ -154,6 +160,9 @@ class SimHost:
 
     def modload(self, module: str) -> None:
         raise BackendError(f"load module {module}: needs NetBSD (this is {sys.platform})")
+
+    def module_loaded(self, module: str) -> bool:
+        return False
 
     def pkg_installed(self, root: Path, name: str) -> bool:
         return (root / "var/db/pkg" / name).is_dir()

@@ -1,0 +1,19 @@
+"""`cellmgr backup restore ID --yes`."""
+
+from __future__ import annotations
+
+import click
+
+from cells.cli.mgr.backup.common import backups
+from cells.cli.mgr.common import MgrApp, pass_mgr
+
+
+@click.command()
+@click.argument("backup_id", metavar="ID")
+@click.option("--yes", "-y", is_flag=True, help="Confirm: the cell's files and volumes "
+              "are replaced.")
+@pass_mgr
+def restore(app: MgrApp, backup_id: str, yes: bool) -> None:
+    """Put a backup's files and volumes back (refused while the cell runs)."""
+    meta = backups(app).restore(backup_id, yes=yes)
+    app.note(f"restored {meta['id']} into cell {meta['cell']}")

@@ -1,0 +1,68 @@
+"""`cellmgr bootstrap`: load and persist the module, import release sets."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import click
+
+from cells.cli.mgr.common import MgrApp, pass_mgr
+
+_ARCH = {"x86_64": "amd64", "aarch64": "evbarm", "i686": "i386", "i386": "i386"}
+
+
+@click.command()
+@click.option("--release", required=True, metavar="VERSION",
+              help="NetBSD release of the base, e.g. 10.1.")
+@click.option("--arch", default=lambda: _ARCH.get(platform.machine(), platform.machine()),
+              show_default="this machine", help="Machine architecture of the base.")
+@click.option("--sets", "source", metavar="DIR-OR-URL",
+              help="Where the release sets are: a directory or an http(s)/ftp URL of "
+              ".../binary/sets.")
+@click.option("--set", "set_names", multiple=True, default=("base", "etc"),
+              show_default=True, help="Set to import (repeat); base and etc are required.")
+@click.option("--modules-conf", default="/etc/modules.conf", show_default=True,
+              type=click.Path(dir_okay=False), help="Where the module is made persistent.")
+@click.option("--no-module", is_flag=True, help="Do not load or persist the module.")
+@pass_mgr
+def bootstrap(app: MgrApp, release: str, arch: str, source: str | None,
+              set_names: tuple[str, ...], modules_conf: str, no_module: bool) -> None:
+    """Prepare this host: secmodel_cell loaded now and at boot, and a shared
+    read-only base for RELEASE/ARCH built from the release sets.
+
+    Both steps are idempotent: run it again to add sets or after an upgrade.
+
+    \b
+    Examples:
+      cellmgr bootstrap --release 10.1 --sets /mnt/netbsd/amd64/binary/sets
+      cellmgr bootstrap --release 10.1 \\
+          --sets https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/binary/sets
+    """
+    from pathlib import Path
+
+    from cells.mgr.bootstrap import ensure_module
+    from cells.mgr.host import NetbsdHost
+    from cells.mgr.rootfs import import_sets, read_base
+
+    if not no_module:
+        if sys.platform.startswith("netbsd"):
+            for line in ensure_module(NetbsdHost(), Path(modules_conf)) or ["module: ok"]:
+                app.note(line)
+        else:
+            app.note(f"module: skipped: not NetBSD ({sys.platform}); the sim backend "
+                     "needs no module")
+    paths = app.paths()
+    if source is None:
+        have = read_base(paths.base(release, arch))
+        if not have:
+            app.abort(f"no base for {release}/{arch} yet; give --sets DIR-OR-URL")
+        app.note(f"base {release}/{arch}: sets {', '.join(have)}")
+        return
+    missing = {"base", "etc"} - set(set_names)
+    if missing:
+        app.abort(f"--set must include {' and '.join(sorted(missing))}", 2)
+    base, added = import_sets(paths, source, release, arch, set_names)
+    app.out(str(base))
+    app.note(f"base {release}/{arch}: " + (f"imported {', '.join(added)}" if added
+                                           else "already complete"))
