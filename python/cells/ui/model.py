@@ -104,7 +104,7 @@ class VolumeRow:
     name: str
     mode: str = "-"
     owner: str = "-"
-    size: int | None = None
+    exists: bool | None = None
     path: str = "-"
     used_by: tuple[str, ...] = ()
 
@@ -243,13 +243,13 @@ def parse_snapshot(result: Any, received: float) -> Snapshot:
 def parse_volumes(result: Any) -> list[VolumeRow]:
     rows = []
     for v in _items(result, "volumes"):
-        size = v.get("size")
+        exists = v.get("exists")
         rows.append(
             VolumeRow(
                 name=str(v.get("name", "?")),
                 mode=str(_first(v, "mode", default="-")),
                 owner=str(_first(v, "owner", default="-")),
-                size=_as_int(size) if size is not None else None,
+                exists=bool(exists) if exists is not None else None,
                 path=str(_first(v, "path", default="-")),
                 used_by=tuple(str(c) for c in _as_list(_first(v, "used_by", "cells"))),
             )
@@ -453,12 +453,17 @@ def detail_lines(cell: CellRow, now: float) -> list[tuple[str, str]]:
         ("ports", format_ports(cell.ports)),
     ]
     for key in sorted(cell.extra):
-        value = cell.extra[key]
-        if isinstance(value, list | tuple):
-            text = ", ".join(str(v) for v in value) or "-"
-        elif isinstance(value, Mapping):
-            text = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-        else:
-            text = str(value)
-        lines.append((key.replace("_", " "), text))
+        lines.append((key.replace("_", " "), _value_text(cell.extra[key])))
     return lines
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return str(value)

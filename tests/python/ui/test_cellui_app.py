@@ -100,7 +100,7 @@ def test_detail_pane_follows_the_cursor(fake: FakeDaemon) -> None:
             await pilot.press("down", "down", "down", "down", "down")
             await pilot.pause()
             text = static_text(detail)
-            assert "web" in text and "80,443" in text and "pid        1001" in text
+            assert "web" in text and "80,443" in text and "1001" in text and "restarts" in text
 
     run(scenario())
 
@@ -403,7 +403,13 @@ def test_help_screen_lists_the_keys(fake: FakeDaemon) -> None:
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             text = static_text(app.screen.query_one(Static))
-            for words in ("Restart", "Restore", "Backup cell", "Search", "this help"):
+            for words in (
+                "restart the selected cell (asks first)",
+                "restore the selected backup",
+                "back up the cell picked",
+                "search names",
+                "this help",
+            ):
                 assert words in text
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)

@@ -111,14 +111,14 @@ def test_formatting() -> None:
 
 def test_detail_lines_include_extra_fields() -> None:
     lines = dict(detail_lines(parse_cell(sample_cells()[0], FROZEN_NOW), FROZEN_NOW))
-    assert (lines["service"], lines["restarts"], lines["autostart"]) == ("running", "0", "True")
+    assert (lines["service"], lines["restarts"], lines["autostart"]) == ("running", "0", "yes")
     assert lines["started"] == "2027-01-15 06:57:55"
     assert lines["ports"] == "80,443"
 
 
 def test_parse_volumes_backups_plan() -> None:
-    vols = parse_volumes({"volumes": [{"name": "www", "size": 10, "used_by": ["web"]}]})
-    assert vols[0].name == "www" and vols[0].used_by == ("web",) and vols[0].size == 10
+    vols = parse_volumes({"volumes": [{"name": "www", "exists": False, "used_by": ["web"]}]})
+    assert vols[0].name == "www" and vols[0].used_by == ("web",) and vols[0].exists is False
     backups = parse_backups({"backups": [{"id": "b1", "cell": "db",
                                           "created": "2026-11-29T04:15:00Z"}]})  # fmt: skip
     assert (backups[0].id, backups[0].cell) == ("b1", "db")

@@ -35,7 +35,7 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     for b in bindings:
         if isinstance(b, Binding):
             keys = ", ".join(_key_name(k.strip()) for k in b.key.split(","))
-            rows.append((keys, b.description or b.action))
+            rows.append((keys, b.tooltip or b.description or b.action))
     return rows
 
 
@@ -67,7 +67,7 @@ class HelpScreen(ModalScreen[None]):
     }
     HelpScreen > VerticalScroll {
         width: 80;
-        height: 80%;
+        height: 90%;
         border: thick $primary;
         background: $surface;
         padding: 1 2;

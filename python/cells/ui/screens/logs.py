@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 class LogScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("c", "clear", "Clear"),
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the cells"),
+        Binding("c", "clear", "Clear", tooltip="clear the view (the daemon keeps the log)"),
     ]
 
     DEFAULT_CSS = """
@@ -48,7 +48,7 @@ class LogScreen(Screen[None]):
         yield ConnectionBanner(self.ui.banner_state)
         yield Static(f"Logs and audit events of {self.cell}", classes="title")
         yield FollowLog(id="log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.ui.link.follow(self.cell)

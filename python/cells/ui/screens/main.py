@@ -28,17 +28,17 @@ if TYPE_CHECKING:
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Start"),
-        Binding("x", "stop", "Stop"),
-        Binding("r", "restart", "Restart"),
-        Binding("a", "apply", "Apply"),
-        Binding("b", "backup", "Backup"),
-        Binding("e", "shell", "Shell"),
-        Binding("l", "logs", "Logs"),
-        Binding("v", "storage", "Volumes"),
-        Binding("f", "cycle_filter", "Filter"),
-        Binding("o", "cycle_sort", "Sort"),
-        Binding("slash", "search", "Search"),
+        Binding("s", "start", "Start", tooltip="start the selected cell's service"),
+        Binding("x", "stop", "Stop", tooltip="stop the selected cell (asks first)"),
+        Binding("r", "restart", "Restart", tooltip="restart the selected cell (asks first)"),
+        Binding("a", "apply", "Apply", tooltip="show the plan, then apply it (asks first)"),
+        Binding("b", "backup", "Backup", tooltip="back up the selected cell's volumes"),
+        Binding("e", "shell", "Shell", tooltip="run `cellmgr shell` in the selected cell"),
+        Binding("l", "logs", "Logs", tooltip="follow the cell's log and audit events"),
+        Binding("v", "storage", "Volumes", tooltip="volumes and backups"),
+        Binding("f", "cycle_filter", "Filter", tooltip="all, running, stopped, failed"),
+        Binding("o", "cycle_sort", "Sort", tooltip="by name, state, CPU, memory, age"),
+        Binding("slash", "search", "Search", tooltip="search names, states, ports…"),
         Binding("escape", "clear_search", "Clear search", show=False),
     ]
 
@@ -59,7 +59,7 @@ class MainScreen(Screen[None]):
         yield FilterBar()
         yield CellTable(id="cells")
         yield CellDetail(id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(CellTable).focus()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,28 +23,31 @@ _STYLE = {"create": "green", "start": "green", "record": "cyan", "update": "yell
           "forget": "red"}  # fmt: skip
 
 
-def plan_text(plan: Plan) -> Text:
-    text = Text()
+def plan_table(plan: Plan) -> Table:
+    """One row per action (op, target, cause), its reasons and restarts below."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column()
     if plan.empty:
-        text.append("No changes: the cells match their manifests.\n")
+        table.add_row("", "No changes: the cells match their manifests.")
     for action in plan.actions:
         verb = action.op.rsplit(".", 1)[-1]
-        text.append(f"{action.op:>16} ", style=_STYLE.get(verb, "bold"))
-        text.append(action.name, style="bold")
+        target = Text(action.name, style="bold")
         if action.cause:
-            text.append(f"  ({action.cause})", style="dim")
-        text.append("\n")
+            target.append(f"  ({action.cause})", style="dim")
+        table.add_row(Text(action.op, style=_STYLE.get(verb, "bold")), target)
         for reason in action.reasons:
-            text.append(f"{'':>17}{reason}\n", style="dim")
+            table.add_row("", Text(reason, style="dim"))
         if action.restarts:
-            text.append(f"{'':>17}restarts: {', '.join(action.restarts)}\n", style="yellow")
+            table.add_row("", Text(f"restarts {', '.join(action.restarts)}", style="yellow"))
     if plan.drift:
-        text.append("\ndrift (live state differs from the last apply):\n", style="bold")
+        table.add_row("", "")
+        table.add_row(Text("drift", style="bold"), "live state differs from the last apply:")
         for item in plan.drift:
-            text.append(f"  {item}\n")
+            table.add_row("", item)
     for note in plan.notes:
-        text.append(f"\nnote: {note}", style="italic")
-    return text
+        table.add_row(Text("note", style="italic"), note)
+    return table
 
 
 class PlanScreen(ModalScreen[bool]):
@@ -82,7 +86,7 @@ class PlanScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(Text("Plan", style="bold"))
             with VerticalScroll():
-                yield Static(plan_text(self.plan), id="plan")
+                yield Static(plan_table(self.plan), id="plan")
             n = len(self.plan.actions)
             prompt = (
                 "Nothing to apply.  n/escape: close"

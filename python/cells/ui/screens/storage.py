@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 class StorageScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("c", "create", "Backup cell"),
-        Binding("R", "restore", "Restore"),
-        Binding("d", "delete", "Delete"),
-        Binding("g", "refresh", "Refresh"),
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the cells"),
+        Binding("c", "create", "Backup cell", tooltip="back up the cell picked on the main screen"),
+        Binding("R", "restore", "Restore", tooltip="restore the selected backup (asks first)"),
+        Binding("d", "delete", "Delete", tooltip="delete the selected backup (asks first)"),
+        Binding("g", "refresh", "Refresh", tooltip="read volumes and backups again"),
         Binding("tab", "focus_next", "Next table", show=False),
     ]
 
@@ -62,7 +62,7 @@ class StorageScreen(Screen[None]):
         yield VolumeTable(id="volumes")
         yield Static("Backups", classes="title")
         yield BackupTable(id="backups")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(BackupTable).focus()

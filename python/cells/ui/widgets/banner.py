@@ -34,7 +34,8 @@ class ConnectionBanner(Static):
     DEFAULT_CSS = """
     ConnectionBanner {
         width: 1fr;
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
         display: none;
         text-style: bold;

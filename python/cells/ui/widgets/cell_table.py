@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from cells.ui.model import CELL_COLUMNS, CellRow, cell_texts
@@ -22,7 +23,21 @@ _WIDTHS = {
 }  # fmt: skip
 
 
-class CellTable(DataTable[str]):
+#: Colour of the state and health columns, by value.
+_STYLE = {
+    "running": "green", "starting": "cyan", "stopping": "yellow", "backoff": "bold red",
+    "failed": "bold red", "healthy": "green", "unhealthy": "bold red", "absent": "dim",
+}  # fmt: skip
+_STYLED = frozenset({"state", "health"})
+
+
+def _cell(column: str, text: str) -> str | Text:
+    if column in _STYLED and text in _STYLE:
+        return Text(text, style=_STYLE[text])
+    return text
+
+
+class CellTable(DataTable[str | Text]):
     """Cells, one row each, keyed by cell name."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -54,7 +69,7 @@ class CellTable(DataTable[str]):
                 del self._texts[name]
         self._order = kept
         for name in order[len(kept) :]:
-            self.add_row(*texts[name], key=name)
+            self._add(name, texts[name])
             self._texts[name] = texts[name]
             self._order.append(name)
         for name in kept:
@@ -63,14 +78,18 @@ class CellTable(DataTable[str]):
                 continue
             for (column, _), before, after in zip(CELL_COLUMNS, old, new, strict=True):
                 if before != after:
-                    self.update_cell(name, column, after)
+                    self.update_cell(name, column, _cell(column, after))
             self._texts[name] = new
+
+    def _add(self, name: str, texts: tuple[str, ...]) -> None:
+        cells = [_cell(column, text) for (column, _), text in zip(CELL_COLUMNS, texts, strict=True)]
+        self.add_row(*cells, key=name)
 
     def _rebuild(self, order: list[str], texts: dict[str, tuple[str, ...]]) -> None:
         selected = self.selected
         self.clear()
         for name in order:
-            self.add_row(*texts[name], key=name)
+            self._add(name, texts[name])
         self._texts = dict(texts)
         self._order = order
         if selected in texts:

@@ -28,9 +28,14 @@ class CellDetail(Static):
         if lines == self._shown:
             return
         self._shown = lines
+        # Two label/value pairs per row keeps the pane short.
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold")
-        grid.add_column()
-        for label, value in lines:
-            grid.add_row(label, value)
+        for _ in range(2):
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(ratio=1)
+        half = (len(lines) + 1) // 2
+        left, right = lines[:half], lines[half:]
+        for i, (label, value) in enumerate(left):
+            more = right[i] if i < len(right) else ("", "")
+            grid.add_row(label, value, *more)
         self.update(grid)

@@ -24,11 +24,14 @@ class FilterBar(Horizontal):
         width: auto;
         padding: 0 1;
     }
-    FilterBar Input {
+    FilterBar Input, FilterBar Input:focus {
         border: none;
         height: 1;
         width: 1fr;
         padding: 0 1;
+    }
+    FilterBar Input:focus {
+        background: $boost;
     }
     """
 

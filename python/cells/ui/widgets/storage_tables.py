@@ -12,18 +12,22 @@ from textual.widgets import DataTable
 from cells.ui.model import BackupRow, VolumeRow, format_bytes, format_time
 
 
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
 class VolumeTable(DataTable[str]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
 
     def on_mount(self) -> None:
-        self.add_columns("VOLUME", "MODE", "OWNER", "SIZE", "USED BY", "PATH")
+        self.add_columns("VOLUME", "MODE", "OWNER", "EXISTS", "USED BY", "PATH")
 
     def show(self, rows: Sequence[VolumeRow]) -> None:
         self.clear()
         for v in rows:
             self.add_row(
-                v.name, v.mode, v.owner, format_bytes(v.size),
+                v.name, v.mode, v.owner, _yes_no(v.exists),
                 ",".join(v.used_by) or "-", v.path, key=v.name,
             )  # fmt: skip
 
