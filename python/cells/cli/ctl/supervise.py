@@ -194,6 +194,7 @@ def _sink(
 
 def _reporter(app: Application) -> Callable[[ServiceEvent], None]:
     """State changes worth a line on stderr."""
+
     def report(event: ServiceEvent) -> None:
         status = event.status
         if status.state == event.previous and event.message is None:
