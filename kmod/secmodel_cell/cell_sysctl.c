@@ -269,8 +269,8 @@ cell_apply_rlimits(struct lwp *l, const struct cell_info *ci)
  * cell's root) into cell id.  cell_enter() takes the reference the new
  * credential will own, atomically with respect to destroy; every failure
  * drops it.  The limits are applied before the credential changes, so an
- * error leaves the caller outside the cell.  Only this process changes;
- * its later children inherit the credential.
+ * error leaves the caller outside the cell (with the limits set so far).
+ * Only this process changes; its later children inherit the credential.
  */
 static int
 cell_enter_cell(struct lwp *l, uint32_t id)
