@@ -5,10 +5,13 @@
  * destroy path, for libFuzzer (LLVMFuzzerTestOneInput) or the standalone
  * driver (fuzz_driver.c).
  *
- * The input is a create payload; its length is passed as is when shorter
- * than the struct (so the length check is reached) and clamped otherwise.
- * A few cells created once own names and ports the payload may collide
- * with.  Aborts when:
+ * An input at least as long as the payload is the payload (its length
+ * clamped).  A shorter input is either, when its first byte is odd, a
+ * short payload (the length check), or a list of patches to a valid
+ * template: (offset high, offset low, byte) triples.  Patches give a
+ * coverage-guided fuzzer a way in from an empty corpus.  A few cells
+ * created once own names and ports the payload may collide with.
+ * Aborts when:
  *   - validation or create returns an errno they do not document;
  *   - create disagrees with validation about a malformed payload;
  *   - a created cell does not read back what was asked, cannot be
@@ -53,6 +56,27 @@ fuzz_setup(void)
 		    &h) != 0)
 			abort();
 	}
+}
+
+/* A valid payload with one port, one address and one limit. */
+static void
+fuzz_template(struct cell_create_req *req)
+{
+
+	req->cr_size = sizeof(*req);
+	req->cr_abi = CELL_ABI_VERSION;
+	req->cr_profile = CELL_PROFILE_MEDIUM;
+	strcpy(req->cr_name, "tmpl");
+	strcpy(req->cr_root, "/cells/tmpl");
+	req->cr_nports = 1;
+	req->cr_ports[0] = 8000;
+	req->cr_naddrs = 1;
+	req->cr_addrs[0].ca_family = CELL_AF_INET;
+	req->cr_addrs[0].ca_addr[0] = 10;
+	req->cr_nrlimits = 1;
+	req->cr_rlimits[0].crl_resource = CELL_RLIMIT_NOFILE;
+	req->cr_rlimits[0].crl_soft = 64;
+	req->cr_rlimits[0].crl_hard = 128;
 }
 
 static int
@@ -116,15 +140,27 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cell_create_req req;
-	size_t len;
+	size_t len, i, off;
 	uint32_t id, h;
 	int verr, cerr;
 
 	if (fuzz_core == NULL)
 		fuzz_setup();
 	memset(&req, 0, sizeof(req));
-	len = size < sizeof(req) ? size : sizeof(req);
-	memcpy(&req, data, len);
+	if (size >= sizeof(req)) {
+		len = sizeof(req);
+		memcpy(&req, data, len);
+	} else if (size > 0 && (data[0] & 1) != 0) {
+		len = size - 1;
+		memcpy(&req, data + 1, len);
+	} else {
+		len = sizeof(req);
+		fuzz_template(&req);
+		for (i = 1; i + 3 <= size; i += 3) {
+			off = ((size_t)data[i] << 8 | data[i + 1]) % sizeof(req);
+			((uint8_t *)&req)[off] = data[i + 2];
+		}
+	}
 
 	verr = cell_validate_create(&req, len);
 	if (!fuzz_validate_errno(verr))

@@ -19,6 +19,16 @@
 #define	F	CELL_DEFER
 #define	X	CELL_DENY
 #define	A	CELL_ALLOW
+#define	PROC	CELL_SCOPE_PROCESS
+#define	SYS	CELL_SCOPE_SYSTEM
+#define	NET	CELL_SCOPE_NETWORK
+#define	DEV	CELL_SCOPE_DEVICE
+#define	MD	CELL_SCOPE_MACHDEP
+#define	CRED	CELL_SCOPE_CRED
+#define	CROSS	CELL_CLASS_CROSS
+#define	PROF	CELL_CLASS_PROFILE
+#define	BIND	CELL_CLASS_BIND
+#define	ALLOW	CELL_CLASS_ALLOW
 
 struct t_row {
 	const char	*name;
@@ -29,41 +39,41 @@ struct t_row {
 };
 
 static const struct t_row t_rows[] = {
-	{ "process.cansee", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.signal", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.ptrace", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.ktrace", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.procfs", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.nice", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.scheduler", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.setid", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.rlimit", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.corename", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.kevent_filter", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.stopflag", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.fork", CELL_SCOPE_PROCESS, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "process.unknown", CELL_SCOPE_PROCESS, CELL_CLASS_PROFILE, { X, X, X }, 0 },
-	{ "system.admin", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "system.mount", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "system.mount_get", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, F, F }, 0 },
-	{ "system.sysctl_write", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "system.sysctl_private", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { X, X, X }, 0 },
-	{ "system.sysctl_desc", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, F, F }, 0 },
-	{ "system.sysvipc", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, F, X }, CELL_F_ALLOW_SYSVIPC },
-	{ "system.quota_get", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { F, F, F }, 0 },
-	{ "system.unknown", CELL_SCOPE_SYSTEM, CELL_CLASS_PROFILE, { X, X, X }, 0 },
-	{ "network.bind", CELL_SCOPE_NETWORK, CELL_CLASS_BIND, { F, F, F }, 0 },
-	{ "network.socket", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { F, F, F }, 0 },
-	{ "network.rawsock", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { F, X, X }, CELL_F_ALLOW_RAWSOCK },
-	{ "network.routesock", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "network.socket_cansee", CELL_SCOPE_NETWORK, CELL_CLASS_CROSS, { X, X, X }, 0 },
-	{ "network.socket_priv", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "network.admin", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "network.unknown", CELL_SCOPE_NETWORK, CELL_CLASS_PROFILE, { X, X, X }, 0 },
-	{ "device.any", CELL_SCOPE_DEVICE, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "device.tty_open", CELL_SCOPE_DEVICE, CELL_CLASS_PROFILE, { F, F, F }, 0 },
-	{ "machdep.any", CELL_SCOPE_MACHDEP, CELL_CLASS_PROFILE, { F, X, X }, 0 },
-	{ "cred.any", CELL_SCOPE_CRED, CELL_CLASS_ALLOW, { A, A, A }, 0 },
+	{ "process.cansee", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.signal", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.ptrace", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.ktrace", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.procfs", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.nice", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.scheduler", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.setid", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.rlimit", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.corename", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.kevent_filter", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.stopflag", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.fork", PROC, CROSS, { X, X, X }, 0 },
+	{ "process.unknown", PROC, PROF, { X, X, X }, 0 },
+	{ "system.admin", SYS, PROF, { F, X, X }, 0 },
+	{ "system.mount", SYS, PROF, { F, X, X }, 0 },
+	{ "system.mount_get", SYS, PROF, { F, F, F }, 0 },
+	{ "system.sysctl_write", SYS, PROF, { F, X, X }, 0 },
+	{ "system.sysctl_private", SYS, PROF, { X, X, X }, 0 },
+	{ "system.sysctl_desc", SYS, PROF, { F, F, F }, 0 },
+	{ "system.sysvipc", SYS, PROF, { F, F, X }, CELL_F_ALLOW_SYSVIPC },
+	{ "system.quota_get", SYS, PROF, { F, F, F }, 0 },
+	{ "system.unknown", SYS, PROF, { X, X, X }, 0 },
+	{ "network.bind", NET, BIND, { F, F, F }, 0 },
+	{ "network.socket", NET, PROF, { F, F, F }, 0 },
+	{ "network.rawsock", NET, PROF, { F, X, X }, CELL_F_ALLOW_RAWSOCK },
+	{ "network.routesock", NET, PROF, { F, X, X }, 0 },
+	{ "network.socket_cansee", NET, CROSS, { X, X, X }, 0 },
+	{ "network.socket_priv", NET, PROF, { F, X, X }, 0 },
+	{ "network.admin", NET, PROF, { F, X, X }, 0 },
+	{ "network.unknown", NET, PROF, { X, X, X }, 0 },
+	{ "device.any", DEV, PROF, { F, X, X }, 0 },
+	{ "device.tty_open", DEV, PROF, { F, F, F }, 0 },
+	{ "machdep.any", MD, PROF, { F, X, X }, 0 },
+	{ "cred.any", CRED, ALLOW, { A, A, A }, 0 },
 };
 #define	T_NROWS	(sizeof(t_rows) / sizeof(t_rows[0]))
 

@@ -19,102 +19,411 @@ struct t_case {
 	int		err;
 };
 
-static void m_none(struct cell_create_req *r) { (void)r; }
-static void m_size(struct cell_create_req *r) { r->cr_size--; }
-static void m_size0(struct cell_create_req *r) { r->cr_size = 0; }
-static void m_abi(struct cell_create_req *r) { r->cr_abi = 2; }
-static void m_abi0(struct cell_create_req *r) { r->cr_abi = 0; }
-static void m_flag(struct cell_create_req *r) { r->cr_flags = 4; }
-static void m_flaghi(struct cell_create_req *r) { r->cr_flags = 0x80000001u; }
-static void m_flagok(struct cell_create_req *r) { r->cr_flags = CELL_F_ALL; }
-static void m_id(struct cell_create_req *r) { r->cr_id = 3; }
-static void m_pad0(struct cell_create_req *r) { r->cr_pad0 = 1; }
-static void m_pad1(struct cell_create_req *r) { r->cr_pad1 = 1; }
-static void m_prof0(struct cell_create_req *r) { r->cr_profile = 0; }
-static void m_prof4(struct cell_create_req *r) { r->cr_profile = 4; }
-static void m_proflow(struct cell_create_req *r) { r->cr_profile = 1; }
-static void m_nameunterm(struct cell_create_req *r)
-{ memset(r->cr_name, 'a', sizeof(r->cr_name)); }
-static void m_name63(struct cell_create_req *r)
-{ memset(r->cr_name, 'a', 63); r->cr_name[63] = '\0'; }
-static void m_nameempty(struct cell_create_req *r) { r->cr_name[0] = '\0'; }
-static void m_namedash(struct cell_create_req *r)
-{ strcpy(r->cr_name, "-x"); }
-static void m_namedot(struct cell_create_req *r)
-{ strcpy(r->cr_name, ".x"); }
-static void m_namedotdot(struct cell_create_req *r)
-{ strcpy(r->cr_name, ".."); }
-static void m_nameslash(struct cell_create_req *r)
-{ strcpy(r->cr_name, "a/b"); }
-static void m_namespace(struct cell_create_req *r)
-{ strcpy(r->cr_name, "a b"); }
-static void m_name8bit(struct cell_create_req *r)
-{ strcpy(r->cr_name, "caf\xc3\xa9"); }
-static void m_namegood(struct cell_create_req *r)
-{ strcpy(r->cr_name, "A-z_0.9-"); }
-static void m_nametail(struct cell_create_req *r)
-{ r->cr_name[40] = 'x'; }	/* after the NUL: ignored */
-static void m_rootunterm(struct cell_create_req *r)
-{ memset(r->cr_root, '/', sizeof(r->cr_root)); }
-static void m_rootlong(struct cell_create_req *r)
-{ memset(r->cr_root, '/', sizeof(r->cr_root) - 1);
-  r->cr_root[sizeof(r->cr_root) - 1] = '\0'; }
-static void m_rootrel(struct cell_create_req *r)
-{ strcpy(r->cr_root, "cells/x"); }
-static void m_rootempty(struct cell_create_req *r) { r->cr_root[0] = '\0'; }
-static void m_nports(struct cell_create_req *r) { r->cr_nports = 33; }
-static void m_port0(struct cell_create_req *r)
-{ r->cr_nports = 2; r->cr_ports[0] = 80; r->cr_ports[1] = 0; }
-static void m_portdup(struct cell_create_req *r)
-{ r->cr_nports = 3; r->cr_ports[0] = 80; r->cr_ports[1] = 81;
-  r->cr_ports[2] = 80; }
-static void m_porttail(struct cell_create_req *r)
-{ r->cr_nports = 1; r->cr_ports[0] = 80; r->cr_ports[31] = 81; }
-static void m_portsfull(struct cell_create_req *r)
-{ int i; r->cr_nports = 32;
-  for (i = 0; i < 32; i++) r->cr_ports[i] = (uint16_t)(1000 + i); }
-static void m_naddrs(struct cell_create_req *r) { r->cr_naddrs = 9; }
-static void m_fam(struct cell_create_req *r)
-{ r->cr_naddrs = 1; r->cr_addrs[0].ca_family = 5; }
-static void m_fam0(struct cell_create_req *r) { r->cr_naddrs = 1; }
-static void m_capad(struct cell_create_req *r)
-{ r->cr_naddrs = 1; r->cr_addrs[0].ca_family = CELL_AF_INET6;
-  r->cr_addrs[0].ca_pad[2] = 1; }
-static void m_v4tail(struct cell_create_req *r)
-{ r->cr_naddrs = 1; r->cr_addrs[0].ca_family = CELL_AF_INET;
-  r->cr_addrs[0].ca_addr[0] = 10; r->cr_addrs[0].ca_addr[15] = 1; }
-static void m_v6full(struct cell_create_req *r)
-{ r->cr_naddrs = 1; r->cr_addrs[0].ca_family = CELL_AF_INET6;
-  memset(r->cr_addrs[0].ca_addr, 0xfe, 16); }
-static void m_addrdup(struct cell_create_req *r)
-{ r->cr_naddrs = 2; r->cr_addrs[0].ca_family = CELL_AF_INET;
-  r->cr_addrs[0].ca_addr[0] = 10; r->cr_addrs[1] = r->cr_addrs[0]; }
-static void m_addrsamebytes(struct cell_create_req *r)
-{ m_addrdup(r); r->cr_addrs[1].ca_family = CELL_AF_INET6; }
-static void m_addrtail(struct cell_create_req *r)
-{ r->cr_naddrs = 0; r->cr_addrs[3].ca_addr[9] = 1; }
-static void m_addrtailfam(struct cell_create_req *r)
-{ r->cr_addrs[7].ca_family = CELL_AF_INET; }
-static void m_nrl(struct cell_create_req *r) { r->cr_nrlimits = 5; }
-static void m_rlres0(struct cell_create_req *r) { r->cr_nrlimits = 1; }
-static void m_rlres5(struct cell_create_req *r)
-{ r->cr_nrlimits = 1; r->cr_rlimits[0].crl_resource = 5; }
-static void m_rldup(struct cell_create_req *r)
-{ r->cr_nrlimits = 2; r->cr_rlimits[0].crl_resource = CELL_RLIMIT_AS;
-  r->cr_rlimits[1].crl_resource = CELL_RLIMIT_AS; }
-static void m_rlsoft(struct cell_create_req *r)
-{ r->cr_nrlimits = 1; r->cr_rlimits[0].crl_resource = CELL_RLIMIT_NOFILE;
-  r->cr_rlimits[0].crl_soft = 11; r->cr_rlimits[0].crl_hard = 10; }
-static void m_rlpad(struct cell_create_req *r)
-{ r->cr_nrlimits = 1; r->cr_rlimits[0].crl_resource = CELL_RLIMIT_CORE;
-  r->cr_rlimits[0].crl_pad = 1; }
-static void m_rltail(struct cell_create_req *r)
-{ r->cr_rlimits[2].crl_hard = 1; }
-static void m_rlfull(struct cell_create_req *r)
-{ int i; r->cr_nrlimits = 4;
-  for (i = 0; i < 4; i++) {
-	r->cr_rlimits[i].crl_resource = (uint32_t)i + 1;
-	r->cr_rlimits[i].crl_soft = 10; r->cr_rlimits[i].crl_hard = 10; } }
+/* Mutations of a valid request, one per case below. */
+
+static void
+m_none(struct cell_create_req *r)
+{
+
+	(void)r;
+}
+
+static void
+m_size(struct cell_create_req *r)
+{
+
+	r->cr_size--;
+}
+
+static void
+m_size0(struct cell_create_req *r)
+{
+
+	r->cr_size = 0;
+}
+
+static void
+m_abi(struct cell_create_req *r)
+{
+
+	r->cr_abi = 2;
+}
+
+static void
+m_abi0(struct cell_create_req *r)
+{
+
+	r->cr_abi = 0;
+}
+
+static void
+m_flag(struct cell_create_req *r)
+{
+
+	r->cr_flags = 4;
+}
+
+static void
+m_flaghi(struct cell_create_req *r)
+{
+
+	r->cr_flags = 0x80000001u;
+}
+
+static void
+m_flagok(struct cell_create_req *r)
+{
+
+	r->cr_flags = CELL_F_ALL;
+}
+
+static void
+m_id(struct cell_create_req *r)
+{
+
+	r->cr_id = 3;
+}
+
+static void
+m_pad0(struct cell_create_req *r)
+{
+
+	r->cr_pad0 = 1;
+}
+
+static void
+m_pad1(struct cell_create_req *r)
+{
+
+	r->cr_pad1 = 1;
+}
+
+static void
+m_prof0(struct cell_create_req *r)
+{
+
+	r->cr_profile = 0;
+}
+
+static void
+m_prof4(struct cell_create_req *r)
+{
+
+	r->cr_profile = 4;
+}
+
+static void
+m_proflow(struct cell_create_req *r)
+{
+
+	r->cr_profile = 1;
+}
+
+static void
+m_nameunterm(struct cell_create_req *r)
+{
+
+	memset(r->cr_name, 'a', sizeof(r->cr_name));
+}
+
+static void
+m_name63(struct cell_create_req *r)
+{
+
+	memset(r->cr_name, 'a', 63);
+	r->cr_name[63] = '\0';
+}
+
+static void
+m_nameempty(struct cell_create_req *r)
+{
+
+	r->cr_name[0] = '\0';
+}
+
+static void
+m_namedash(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "-x");
+}
+
+static void
+m_namedot(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, ".x");
+}
+
+static void
+m_namedotdot(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "..");
+}
+
+static void
+m_nameslash(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "a/b");
+}
+
+static void
+m_namespace(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "a b");
+}
+
+static void
+m_name8bit(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "caf\xc3\xa9");
+}
+
+static void
+m_namegood(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "A-z_0.9-");
+}
+
+static void
+m_nametail(struct cell_create_req *r)
+{
+
+	/* After the NUL: ignored. */
+	r->cr_name[40] = 'x';
+}
+
+static void
+m_rootunterm(struct cell_create_req *r)
+{
+
+	memset(r->cr_root, '/', sizeof(r->cr_root));
+}
+
+static void
+m_rootlong(struct cell_create_req *r)
+{
+
+	memset(r->cr_root, '/', sizeof(r->cr_root) - 1);
+	r->cr_root[sizeof(r->cr_root) - 1] = '\0';
+}
+
+static void
+m_rootrel(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_root, "cells/x");
+}
+
+static void
+m_rootempty(struct cell_create_req *r)
+{
+
+	r->cr_root[0] = '\0';
+}
+
+static void
+m_nports(struct cell_create_req *r)
+{
+
+	r->cr_nports = 33;
+}
+
+static void
+m_port0(struct cell_create_req *r)
+{
+
+	r->cr_nports = 2;
+	r->cr_ports[0] = 80;
+	r->cr_ports[1] = 0;
+}
+
+static void
+m_portdup(struct cell_create_req *r)
+{
+
+	r->cr_nports = 3;
+	r->cr_ports[0] = 80;
+	r->cr_ports[1] = 81;
+	r->cr_ports[2] = 80;
+}
+
+static void
+m_porttail(struct cell_create_req *r)
+{
+
+	r->cr_nports = 1;
+	r->cr_ports[0] = 80;
+	r->cr_ports[31] = 81;
+}
+
+static void
+m_portsfull(struct cell_create_req *r)
+{
+	int i;
+
+	r->cr_nports = 32;
+	for (i = 0; i < 32; i++)
+		r->cr_ports[i] = (uint16_t)(1000 + i);
+}
+
+static void
+m_naddrs(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 9;
+}
+
+static void
+m_fam(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 1;
+	r->cr_addrs[0].ca_family = 5;
+}
+
+static void
+m_fam0(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 1;
+}
+
+static void
+m_capad(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 1;
+	r->cr_addrs[0].ca_family = CELL_AF_INET6;
+	r->cr_addrs[0].ca_pad[2] = 1;
+}
+
+static void
+m_v4tail(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 1;
+	r->cr_addrs[0].ca_family = CELL_AF_INET;
+	r->cr_addrs[0].ca_addr[0] = 10;
+	r->cr_addrs[0].ca_addr[15] = 1;
+}
+
+static void
+m_v6full(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 1;
+	r->cr_addrs[0].ca_family = CELL_AF_INET6;
+	memset(r->cr_addrs[0].ca_addr, 0xfe, 16);
+}
+
+static void
+m_addrdup(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 2;
+	r->cr_addrs[0].ca_family = CELL_AF_INET;
+	r->cr_addrs[0].ca_addr[0] = 10;
+	r->cr_addrs[1] = r->cr_addrs[0];
+}
+
+static void
+m_addrsamebytes(struct cell_create_req *r)
+{
+
+	m_addrdup(r);
+	r->cr_addrs[1].ca_family = CELL_AF_INET6;
+}
+
+static void
+m_addrtail(struct cell_create_req *r)
+{
+
+	r->cr_naddrs = 0;
+	r->cr_addrs[3].ca_addr[9] = 1;
+}
+
+static void
+m_addrtailfam(struct cell_create_req *r)
+{
+
+	r->cr_addrs[7].ca_family = CELL_AF_INET;
+}
+
+static void
+m_nrl(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 5;
+}
+
+static void
+m_rlres0(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 1;
+}
+
+static void
+m_rlres5(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 1;
+	r->cr_rlimits[0].crl_resource = 5;
+}
+
+static void
+m_rldup(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 2;
+	r->cr_rlimits[0].crl_resource = CELL_RLIMIT_AS;
+	r->cr_rlimits[1].crl_resource = CELL_RLIMIT_AS;
+}
+
+static void
+m_rlsoft(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 1;
+	r->cr_rlimits[0].crl_resource = CELL_RLIMIT_NOFILE;
+	r->cr_rlimits[0].crl_soft = 11;
+	r->cr_rlimits[0].crl_hard = 10;
+}
+
+static void
+m_rlpad(struct cell_create_req *r)
+{
+
+	r->cr_nrlimits = 1;
+	r->cr_rlimits[0].crl_resource = CELL_RLIMIT_CORE;
+	r->cr_rlimits[0].crl_pad = 1;
+}
+
+static void
+m_rltail(struct cell_create_req *r)
+{
+
+	r->cr_rlimits[2].crl_hard = 1;
+}
+
+static void
+m_rlfull(struct cell_create_req *r)
+{
+	int i;
+
+	r->cr_nrlimits = 4;
+	for (i = 0; i < 4; i++) {
+		r->cr_rlimits[i].crl_resource = (uint32_t)i + 1;
+		r->cr_rlimits[i].crl_soft = 10;
+		r->cr_rlimits[i].crl_hard = 10;
+	}
+}
 
 static const struct t_case t_cases[] = {
 	{ "valid", m_none, 0 },

@@ -8,12 +8,12 @@
  * here is lock-free and allocation-free, so it may run in any listener.
  *
  * A DENY costs two atomic increments: its counter and the audit ring's
- * head.  The ring keeps the last CELL_AUDIT_RING events.  A writer takes a
- * sequence number with one atomic increment, marks its slot invalid (seq
- * 0), writes the event in place and publishes the slot's seq; readers copy a slot
- * and keep it only if its seq was the wanted one before and after the copy
- * (a sequence lock per slot), so a torn or overwritten slot is skipped,
- * never returned.
+ * head.  The ring keeps the last CELL_AUDIT_RING events.  A writer takes
+ * a sequence number with one atomic increment, marks its slot invalid
+ * (seq 0), writes the event in place and publishes the slot's seq;
+ * readers copy a slot and keep it only if its seq was the wanted one
+ * before and after the copy (a sequence lock per slot), so a torn or
+ * overwritten slot is skipped, never returned.
  */
 
 #include "cell_impl.h"

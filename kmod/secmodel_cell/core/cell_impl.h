@@ -15,7 +15,7 @@
 
 #define	CELL_NPORTS		65536	/* size of the port owner map */
 #define	CELL_CPU_HIST		10	/* seconds in the CPU average */
-#define	CELL_LOG_PER_SEC	5	/* deny log lines per scope and second */
+#define	CELL_LOG_PER_SEC	5	/* deny log lines, per scope and s */
 
 /*
  * One cell.  The first group is written before the record is published in
@@ -84,9 +84,9 @@ struct cell_core {
 	 * keeps a DENY at one counter increment.
 	 */
 	uint64_t	cc_host_denies[CELL_SCOPE_MAX];	/* handle 0 */
-	uint64_t	cc_stray_denies[CELL_SCOPE_MAX];	/* no such cell */
+	uint64_t	cc_stray_denies[CELL_SCOPE_MAX]; /* no such cell */
 	uint64_t	cc_retired_denies[CELL_SCOPE_MAX];	/* mutex */
-	uint64_t	cc_log_window[CELL_SCOPE_MAX];	/* second << 8 | lines */
+	uint64_t	cc_log_window[CELL_SCOPE_MAX]; /* sec << 8 | lines */
 	uint64_t	cc_log_suppressed;
 	uint64_t	cc_audit_head;			/* newest seq */
 
@@ -96,7 +96,7 @@ struct cell_core {
 
 	/* Mutex only. */
 	uint32_t	cc_byid[CELL_MAX_CELLS];	/* handles, id order */
-	uint32_t	cc_free[CELL_MAX_CELLS];	/* free slots, a stack */
+	uint32_t	cc_free[CELL_MAX_CELLS];	/* free slots (stack) */
 
 	struct cell_audit_slot cc_audit[CELL_AUDIT_RING];
 };

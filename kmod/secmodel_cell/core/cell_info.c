@@ -97,7 +97,8 @@ cell_info_get(struct cell_core *core, uint32_t id, struct cell_info *ci,
  * of handles that named no cell.
  */
 void
-cell_stats_get(struct cell_core *core, struct cell_stats *st, uint32_t ticks_per_sec)
+cell_stats_get(struct cell_core *core, struct cell_stats *st,
+    uint32_t ticks_per_sec)
 {
 	const struct cell_rec *rec;
 	uint64_t host;
