@@ -95,7 +95,7 @@ def test_names_are_unique_and_must_exist() -> None:
 
 
 def test_syslog_sink_tags_and_levels(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, object, ...]] = []
+    calls: list[tuple[object, ...]] = []
     monkeypatch.setattr(syslog, "openlog", lambda *a: calls.append(("open", *a)))
     monkeypatch.setattr(syslog, "syslog", lambda *a: calls.append(("log", *a)))
     sink = SyslogSink(facility="local3", levels={"stdout": "notice"})
