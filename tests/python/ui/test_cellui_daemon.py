@@ -21,10 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cellui_harness import RecordingUI, row_texts, table, wait_for
-
 from cells.ui.screens.plan import PlanScreen
 from cells.ui.widgets.banner import ConnectionBanner
+from cellui_harness import RecordingUI, row_texts, table, wait_for
 
 MANIFEST = """\
 kind: Cell
