@@ -72,11 +72,15 @@ def find_iso_tool(which: Iterable[str] = ISO_TOOLS) -> str | None:
 
 
 def iso_argv(tool: str, out: Path, source: Path, label: str = ISO_LABEL) -> list[str]:
-    """Command line that makes a Rock Ridge ISO of source (its contents at /)."""
+    """Command line that makes a Rock Ridge ISO of source (its contents at /).
+
+    tool is a name from ISO_TOOLS or a path to one.
+    """
     common = ["-quiet", "-R", "-V", label, "-o", str(out), str(source)]
-    if tool == "xorriso":
-        return ["xorriso", "-as", "mkisofs", *common]
-    if tool in ("genisoimage", "mkisofs"):
+    name = os.path.basename(tool)
+    if name == "xorriso":
+        return [tool, "-as", "mkisofs", *common]
+    if name in ("genisoimage", "mkisofs"):
         return [tool, *common]
     raise ValueError(f"unknown ISO tool {tool!r}")
 
@@ -121,7 +125,8 @@ def build_iso(
         shutil.rmtree(stage, ignore_errors=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise HarnessError(f"ci/qemu: {tool} failed making {out}: {last}")
+        name = os.path.basename(tool)
+        raise HarnessError(f"ci/qemu: {name} failed making {out}: {last}")
     return out
 
 

@@ -38,7 +38,12 @@ from ci.qemu.session import ConsoleTee, GuestSession, anita_prints_to_stderr
 from ci.qemu.steps import StepLog, run_step
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GRACE = 30.0  # the watchdog fires this long after pexpect's own timeout
+GRACE = 30.0  # the watchdog fires up to this long after pexpect's own timeout
+
+
+def watchdog(limit: float) -> float:
+    """The step limit given to run_step when pexpect enforces limit itself."""
+    return limit + min(GRACE, limit)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -52,6 +57,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--arch", default=config.DEFAULT_ARCH, help="port (default %(default)s)")
     p.add_argument("--sets", default="",
                    help="URL or local directory of the release's sets (default: the CDN)")
+    p.add_argument("--tree", type=Path, default=REPO_ROOT,
+                   help="project tree shipped to the guest (default %(default)s)")
     p.add_argument("--work-dir", type=Path, default=REPO_ROOT / "ci" / "qemu" / "work",
                    help="where images and logs go (default %(default)s)")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
@@ -80,6 +87,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     release = config.check_release(ns.release or config.DEFAULT_RELEASE)
     dist = config.resolve_dist(ns.sets or None, release, ns.arch)
+    if not (ns.tree / "kmod" / "secmodel_cell").is_dir():
+        raise HarnessError(f"ci/qemu: --tree {ns.tree}: no kmod/secmodel_cell in it")
     if ns.kernel is not None and not ns.kernel.is_file():
         raise HarnessError(f"ci/qemu: --kernel {ns.kernel}: no such file")
     if ns.kernel is not None and ns.kernel_options:
@@ -90,7 +99,7 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     return config.RunConfig(
         release=release, arch=ns.arch, dist=dist,
         work_dir=ns.work_dir.resolve() / f"{release}-{ns.arch}",
-        repo_root=REPO_ROOT, kvm=kvm, cpus=ns.cpus, memory=ns.memory,
+        repo_root=ns.tree.resolve(), kvm=kvm, cpus=ns.cpus, memory=ns.memory,
         disk_size=ns.disk_size, image_kind=ns.image, python_tests=ns.python_tests,
         pkg_path=ns.pkg_path, kernel=ns.kernel.resolve() if ns.kernel else None,
         kernel_options=options, reboot_probe=not ns.no_reboot_probe,
@@ -203,7 +212,7 @@ def run_commands(session: GuestSession, boot_args: list[str], cmds: list[plan.Gu
         def send(command: str = c.command, limit: float = limit) -> int:
             return session.sh(command, limit)
 
-        status = run_step(c.step, limit + GRACE, send, log, session.kill)
+        status = run_step(c.step, watchdog(limit), send, log, session.kill)
         say(f"{c.step}: exit {status}: {c.command}")
         if status != 0 and c.must_succeed:
             raise HarnessError(
@@ -217,7 +226,8 @@ def reboot_probe(session: GuestSession, cfg: config.RunConfig, log: StepLog) -> 
     mark = session.console.mark()
     limit = cfg.limit(c.step)
     try:
-        run_step(c.step, limit + GRACE, lambda: session.sh(c.command, limit), log, session.kill)
+        run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log,
+                 session.kill)
     except StepTimeout:
         pass
     except Exception as exc:  # pexpect EOF/TIMEOUT: the guest stopped answering

@@ -1,0 +1,160 @@
+"""The in-guest shell and C sources, checked as far as Linux allows.
+
+Every shell file is parsed with `sh -n`; the boot configuration step of
+cells-guest.sh (the modules.conf / rc.conf edits) really runs against a
+scratch root; cellprobe.c is syntax-checked with warnings as errors against
+the ABI header, and its portable operations are built and run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+QEMU = Path(__file__).resolve().parents[1]
+REPO = QEMU.parents[1]
+SCRIPT = QEMU / "guest" / "cells-guest.sh"
+ATF = QEMU / "atf"
+ABI_DIR = REPO / "kmod" / "secmodel_cell" / "core"
+SHELL_FILES = [SCRIPT, ATF / "cells_common.subr", *sorted(ATF.glob("t_*.sh"))]
+
+
+@pytest.mark.parametrize("path", SHELL_FILES, ids=lambda p: p.name)
+def test_shell_syntax(path: Path) -> None:
+    proc = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_atffile_and_kyuafile_list_every_program() -> None:
+    programs = {p.stem for p in ATF.glob("t_*.sh")}
+    atffile = (ATF / "Atffile").read_text()
+    kyuafile = (ATF / "Kyuafile").read_text()
+    assert atffile.startswith('Content-Type: application/X-atf-atffile; version="1"')
+    assert {line[4:] for line in atffile.splitlines() if line.startswith("tp: ")} == programs
+    for p in programs:
+        assert f'atf_test_program{{name="{p}"}}' in kyuafile
+
+
+def test_every_test_case_is_registered() -> None:
+    for path in ATF.glob("t_*.sh"):
+        text = path.read_text()
+        declared = set()
+        for line in text.splitlines():
+            if line.startswith(("atf_test_case ", "tc ")):
+                declared.add(line.split()[1])
+        added = {line.split()[1] for line in text.splitlines()
+                 if line.strip().startswith("atf_add_test_case ")}
+        assert declared and declared == added, path.name
+
+
+def configure(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(SCRIPT), "configure-boot", str(root)],
+                          capture_output=True, text=True, check=False)
+
+
+def test_configure_boot_on_a_fresh_etc(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    proc = configure(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "etc" / "modules.conf").read_text() == "secmodel_cell\n"
+    assert (tmp_path / "etc" / "rc.conf").read_text() == "modules=YES\n"
+
+
+def test_configure_boot_edits_and_is_idempotent(tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "modules.conf").write_text("# boot-time modules\n#secmodel_cell\nnfs\n")
+    (etc / "rc.conf").write_text(
+        "if [ -r /etc/defaults/rc.conf ]; then\n\t. /etc/defaults/rc.conf\nfi\n"
+        "rc_configured=YES\nmodules=NO\nsshd=YES\n  modules=maybe\n")
+    assert configure(tmp_path).returncode == 0
+    once = ((etc / "modules.conf").read_text(), (etc / "rc.conf").read_text())
+    assert once[0] == "# boot-time modules\n#secmodel_cell\nnfs\nsecmodel_cell\n"
+    assert once[1] == (
+        "if [ -r /etc/defaults/rc.conf ]; then\n\t. /etc/defaults/rc.conf\nfi\n"
+        "rc_configured=YES\nsshd=YES\nmodules=YES\n")
+    assert configure(tmp_path).returncode == 0
+    assert ((etc / "modules.conf").read_text(), (etc / "rc.conf").read_text()) == once
+    assert not list(etc.glob("rc.conf.cells.*"))
+
+
+def test_configure_boot_refuses_a_missing_etc(tmp_path: Path) -> None:
+    proc = configure(tmp_path / "nowhere")
+    assert proc.returncode != 0
+    assert "is not a directory" in proc.stderr
+
+
+def test_unknown_step_and_usage(tmp_path: Path) -> None:
+    proc = subprocess.run(["sh", str(SCRIPT), "frobnicate"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 1 and "unknown step 'frobnicate'" in proc.stderr
+    proc = subprocess.run(["sh", str(SCRIPT), "save", "/x"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 1 and "usage: save OUT DEV MAX_KIB" in proc.stderr
+
+
+def test_save_refuses_a_non_raw_disk(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"\0" * 1024)
+    proc = subprocess.run(["sh", str(SCRIPT), "save", str(tmp_path / "out"), str(disk), "100"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and "is not a raw disk" in proc.stderr
+    assert disk.read_bytes() == b"\0" * 1024
+
+
+GCC = shutil.which("gcc")
+needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc not installed: apt-get install gcc")
+
+
+@needs_gcc
+def test_cellprobe_syntax_against_the_abi_header() -> None:
+    proc = subprocess.run(
+        ["gcc", "-std=gnu99", "-fsyntax-only", "-Wall", "-Wextra", "-Werror",
+         "-I", str(ABI_DIR), str(ATF / "cellprobe.c")],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def cellprobe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if GCC is None:
+        pytest.skip("gcc not installed: apt-get install gcc")
+    out = tmp_path_factory.mktemp("probe") / "cellprobe"
+    subprocess.run(["gcc", "-std=gnu99", "-O1", "-Wall", "-Werror", "-I", str(ABI_DIR),
+                    "-o", str(out), str(ATF / "cellprobe.c")], check=True)
+    return out
+
+
+def run_probe(probe: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(probe), *args], capture_output=True, text=True,
+                          check=False, timeout=30)
+
+
+def test_portable_probes_run(cellprobe: Path) -> None:
+    assert run_probe(cellprobe, "bind4", "0").stdout == "ok\n"
+    assert run_probe(cellprobe, "forkloop", "200").stdout == "forks=200 failures=0\n"
+    assert run_probe(cellprobe, "shm-private").stdout == "ok\n"
+
+
+def test_bind_reports_the_errno_name(cellprobe: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        got = run_probe(cellprobe, "bind4", str(port))
+    assert got.returncode == 0 and got.stdout == "EADDRINUSE\n"
+
+
+def test_probe_usage_errors(cellprobe: Path) -> None:
+    got = run_probe(cellprobe)
+    assert got.returncode == 2 and "usage: cellprobe" in got.stderr
+    got = run_probe(cellprobe, "forkloop", "lots")
+    assert got.returncode == 2 and "bad number 'lots'" in got.stderr
+    got = run_probe(cellprobe, "see", "1")
+    assert got.returncode == 2 and "needs NetBSD" in got.stderr

@@ -1,0 +1,133 @@
+"""Project images going in, result tars coming back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from ci.qemu import image
+from ci.qemu.errors import HarnessError
+from ci.qemu.tests.fakes import results_tar
+
+
+def small_tree(root: Path) -> Path:
+    (root / "kmod" / "secmodel_cell").mkdir(parents=True)
+    (root / "kmod" / "secmodel_cell" / "Makefile").write_text("KMOD=secmodel_cell\n")
+    script = root / "ci" / "qemu" / "guest" / "cells-guest.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o755)
+    deep = root / "a" / "b" / "c" / "d" / "e" / "f" / "g" / "h" / "i"
+    deep.mkdir(parents=True)
+    (deep / "a_rather_long_file_name_beyond_8.3_rules.txt").write_text("deep\n")
+    for junk in (".venv/bin/python", ".git/HEAD", "x/__pycache__/m.pyc",
+                 "ci/qemu/work/10.1-amd64/wd0.img"):
+        (root / junk).parent.mkdir(parents=True, exist_ok=True)
+        (root / junk).write_text("junk")
+    return root
+
+
+def test_project_files_skip_junk(tmp_path: Path) -> None:
+    files = image.project_files(small_tree(tmp_path))
+    assert "kmod/secmodel_cell/Makefile" in files
+    assert "ci/qemu/guest/cells-guest.sh" in files
+    assert not [f for f in files if f.startswith((".venv", ".git", "ci/qemu/work"))]
+    assert not [f for f in files if "__pycache__" in f]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_project_files_in_a_git_checkout(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    shutil.rmtree(root / ".git")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".gitignore").write_text("/ignored.txt\n/.venv/\n")
+    (root / "ignored.txt").write_text("no")
+    files = image.project_files(root)
+    assert "kmod/secmodel_cell/Makefile" in files  # untracked work is shipped
+    assert "ignored.txt" not in files
+    assert not [f for f in files if f.startswith((".venv", "ci/qemu/work"))]
+
+
+def test_tar_disk_round_trip(tmp_path: Path) -> None:
+    root = small_tree(tmp_path / "tree")
+    files = image.project_files(root)
+    kernel = tmp_path / "netbsd-DIAGNOSTIC.gz"
+    kernel.write_bytes(b"kernel")
+    out = image.build_tar_disk(root, files, tmp_path / "p.tar",
+                               {".cells-kernel/netbsd-DIAGNOSTIC.gz": kernel})
+    assert out.stat().st_size % image.TAR_PAD == 0
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        script = tar.getmember("ci/qemu/guest/cells-guest.sh")
+        assert script.mode & 0o111 and script.uid == 0
+    assert set(files) <= set(names)
+    assert ".cells-kernel/netbsd-DIAGNOSTIC.gz" in names
+
+
+@pytest.mark.parametrize(("tool", "head"), [
+    ("xorriso", ["xorriso", "-as", "mkisofs"]),
+    ("genisoimage", ["genisoimage"]),
+    ("mkisofs", ["mkisofs"]),
+])
+def test_iso_argv(tool: str, head: list[str]) -> None:
+    argv = image.iso_argv(tool, Path("/o.iso"), Path("/src"))
+    assert argv[: len(head)] == head
+    assert argv[len(head):] == ["-quiet", "-R", "-V", "CELLS", "-o", "/o.iso", "/src"]
+
+
+def test_iso_build_for_real(tmp_path: Path) -> None:
+    tool = image.find_iso_tool()
+    if tool is None:
+        pytest.skip("no ISO tool: apt-get install genisoimage (or xorriso)")
+    if shutil.which("isoinfo") is None:
+        pytest.skip("isoinfo missing to read the ISO back: apt-get install genisoimage")
+    root = small_tree(tmp_path / "tree")
+    files = image.project_files(root)
+    out = image.build_iso(root, files, tmp_path / "p.iso", tool, 60.0)
+    listing = subprocess.run(["isoinfo", "-R", "-l", "-i", str(out)], capture_output=True,
+                             text=True, check=True).stdout
+    assert "cells-guest.sh" in listing
+    assert "a_rather_long_file_name_beyond_8.3_rules.txt" in listing
+    assert "-r-xr-xr-x" in listing or "-rwxr-xr-x" in listing  # Rock Ridge modes kept
+    assert "wd0.img" not in listing
+    assert not (tmp_path / "p.stage").exists()
+
+
+def test_iso_tool_failure_is_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "genisoimage"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'genisoimage: boom' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    root = small_tree(tmp_path / "tree")
+    with pytest.raises(HarnessError, match=r"genisoimage failed .*: genisoimage: boom"):
+        image.build_iso(root, ["kmod/secmodel_cell/Makefile"], tmp_path / "p.iso",
+                        str(fake), 10.0)
+
+
+def test_results_round_trip(tmp_path: Path) -> None:
+    scratch = image.make_scratch(tmp_path / "results.img", 2)
+    assert scratch.stat().st_size == 2 << 20
+    with open(scratch, "r+b") as fh:  # as the guest's `tar cf /dev/rwd1d` does
+        fh.write(results_tar({"cells-results/atf.tps": "x\n"}))
+    names = image.read_results(scratch, tmp_path / "out")
+    assert names == ["cells-results/atf.tps"]
+    assert (tmp_path / "out" / "cells-results" / "atf.tps").read_text() == "x\n"
+
+
+def test_blank_scratch_disk_is_an_error(tmp_path: Path) -> None:
+    scratch = image.make_scratch(tmp_path / "results.img", 1)
+    with pytest.raises(HarnessError, match="did not reach the save step"):
+        image.read_results(scratch, tmp_path / "out")
+
+
+def test_hostile_results_cannot_escape(tmp_path: Path) -> None:
+    scratch = image.make_scratch(tmp_path / "results.img", 1)
+    with open(scratch, "r+b") as fh:
+        fh.write(results_tar({"../../escaped.txt": "gotcha"}))
+    with pytest.raises(HarnessError, match="cannot read the results tar"):
+        image.read_results(scratch, tmp_path / "out" / "deeper")
+    assert not (tmp_path / "escaped.txt").exists()

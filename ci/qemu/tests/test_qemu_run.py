@@ -1,0 +1,143 @@
+"""The whole harness against a fake anita: plan, steps, results, exit status.
+
+No QEMU runs here: the fake `anita` module (tests/fakes.py) records what it
+is asked and answers like a guest, so everything on the host side of the
+console -- the images, the order of boots and commands, the scratch disk
+read-back, the verdict and the exit status -- is exercised for real.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ci.qemu import run
+from ci.qemu.tests.fakes import PASSING_TPS, Guest, installer_anita, unrelated_anita
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    (root / "kmod" / "secmodel_cell").mkdir(parents=True)
+    (root / "kmod" / "secmodel_cell" / "Makefile").write_text("KMOD=secmodel_cell\n")
+    return root
+
+
+@pytest.fixture
+def guest(monkeypatch: pytest.MonkeyPatch) -> Guest:
+    g = Guest()
+    monkeypatch.setitem(sys.modules, "anita", installer_anita(g))
+    return g
+
+
+def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return ["--tree", str(tree), "--work-dir", str(tmp_path / "work"), "--accel", "tcg",
+            "--image", "tar", "--python-tests", "off", *extra]
+
+
+def test_dry_run_prints_the_plan(tree: Path, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main([*argv(tree, tmp_path), "--dry-run", "--release", ""]) == 0
+    out = capsys.readouterr().out
+    assert "distribution: https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/" in out
+    assert "qemu args (install and boots): -accel tcg,thread=multi -smp 2" in out
+    assert "-nic none" in out
+    assert "boot 2 [reboot-probe, 720 s]" in out
+
+
+def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main(argv(tree, tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert "atf: 2 passed, 0 failed" in out and "result: PASS" in out
+    assert "reboot-probe: EPERM" in out
+    # install once (persistent), boot 1 persistent, boot 2 on a snapshot
+    assert [i["persist"] for i in guest.instances] == [True, True, False]
+    assert all(i["vmm"] == "qemu" and i["image_format"] == "sparse" for i in guest.instances)
+    assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
+    assert len(guest.boots) == 2 and guest.boots[0] == guest.boots[1]
+    assert any("project.tar" in a for a in guest.boots[0])
+    steps = [c.split()[2] if c.startswith("sh ") else "unpack" for c in guest.commands]
+    assert steps == ["unpack", "build", "install-module", "configure-boot",
+                     "status", "run-tests", "save", "reboot-probe"]
+    run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
+    assert (run_dir / "steps.json").is_file()
+    assert (run_dir / "results" / "cells-results" / "atf.tps").read_text() == PASSING_TPS
+    assert "reboot-probe: EPERM" in (run_dir / "console.log").read_text()
+    assert (tmp_path / "work" / "10.1-amd64" / "base" / "wd0.img").is_file()
+
+
+def test_failing_tests_exit_1(tree: Path, tmp_path: Path, guest: Guest,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    guest.tps = PASSING_TPS.replace(
+        "cross_signal, passed", "cross_signal, failed, got 'ok', want 'EPERM'")
+    guest.atf_status = 1
+    assert run.main(argv(tree, tmp_path)) == 1
+    out = capsys.readouterr().out
+    assert "FAIL t_isolation:cross_signal: got 'ok', want 'EPERM'" in out
+    assert "result: FAIL" in out
+
+
+def test_an_allowed_reboot_fails_the_run(tree: Path, tmp_path: Path, guest: Guest,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    guest.reboot_answer = "halted"
+    assert run.main(argv(tree, tmp_path)) == 1
+    assert "reboot-probe: FAIL" in capsys.readouterr().out
+
+
+def test_a_failed_build_is_one_line_exit_2(tree: Path, tmp_path: Path, guest: Guest,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    guest.status_for["cells-guest.sh build "] = 1
+    assert run.main(argv(tree, tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("ci/qemu: guest step 'build' failed (exit 1)")
+    assert not any("run-tests" in c for c in guest.commands)
+
+
+def test_a_hung_step_is_killed(tree: Path, tmp_path: Path, guest: Guest,
+                               monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    anita = sys.modules["anita"]
+    original = anita.Anita.shell_cmd
+
+    def hang(self: object, cmd: str, timeout: float = -1) -> int:
+        if "run-tests" in cmd:
+            time.sleep(60)
+        return int(original(self, cmd, timeout))
+
+    monkeypatch.setattr(anita.Anita, "shell_cmd", hang)
+    start = time.monotonic()
+    assert run.main([*argv(tree, tmp_path), "--timeout-scale", "0.0001"]) == 2
+    assert time.monotonic() - start < 20
+    err = capsys.readouterr().err
+    assert "step 'tests' exceeded its limit" in err
+
+
+def test_the_unrelated_anita_stops_the_run(tree: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "anita", unrelated_anita())
+    assert run.main(argv(tree, tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "unrelated project" in err[-1]
+    assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--kernel", "/no/such/kernel"], "--kernel /no/such/kernel: no such file"),
+    (["--sets", "/no/such/dir"], "is not a directory"),
+    (["--release", "x.y"], "is not a NetBSD release number"),
+])
+def test_bad_input_is_one_line(tree: Path, tmp_path: Path, extra: list[str], message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main([*argv(tree, tmp_path), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]
+
+
+def test_tree_must_hold_the_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main(argv(tmp_path, tmp_path)) == 2
+    assert "no kmod/secmodel_cell" in capsys.readouterr().err
