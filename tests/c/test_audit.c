@@ -173,6 +173,7 @@ test_event_fields(void)
 	T_EQ(ev[0].ev_seq, 2);
 	T_EQ(cell_events(core, 6, ev, 8), 0);
 	T_EQ(cell_events(core, 1, ev, 0), 0);
+	T_EQ(cell_events(core, 1, NULL, 8), 0);
 	cell_core_destroy(core);
 }
 

@@ -38,6 +38,9 @@ test_list_protocol(void)
 	n = 0;
 	T_EQ(cell_list(core, NULL, &n, 1), ENOMEM);
 	T_EQ(n, 3);
+	n = 10;		/* no buffer is no room, whatever the count says */
+	T_EQ(cell_list(core, NULL, &n, 1), ENOMEM);
+	T_EQ(n, 3);
 	buf = calloc(4, sizeof(*buf));
 	n = 2;
 	T_EQ(cell_list(core, buf, &n, 1), ENOMEM);

@@ -18,6 +18,7 @@ test_ids_never_reused(void)
 	struct cell_core *core = t_core();
 	uint32_t id, h, id2, h2, i;
 
+	T_EQ(cell_core_create(NULL), EINVAL);
 	T_EQ(cell_core_count(core), 0);
 	T_EQ(t_create(core, "a", 3, &id, &h), 0);
 	T_EQ(id, 1);

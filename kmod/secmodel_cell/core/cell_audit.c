@@ -61,6 +61,8 @@ cell_events(struct cell_core *core, uint64_t since, struct cell_event *buf,
 	uint64_t head, seq, s1, s2;
 	size_t got;
 
+	if (buf == NULL)
+		return 0;
 	head = cell_load_64(&core->cc_audit_head);
 	cell_membar_consumer();
 	seq = head > CELL_AUDIT_RING ? head - CELL_AUDIT_RING + 1 : 1;
