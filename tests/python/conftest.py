@@ -85,6 +85,7 @@ class CtlResult:
     exit_code: int
     stdout: str
     stderr: str
+    stdout_bytes: bytes
 
     def json(self) -> Any:
         import json
@@ -109,6 +110,6 @@ def cellctl(sim_env: dict[str, str]) -> Iterator[Callable[..., CtlResult]]:
             prog_name="cellctl",
             catch_exceptions=False,
         )
-        return CtlResult(result.exit_code, result.stdout, result.stderr)
+        return CtlResult(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
 
     yield run

@@ -270,8 +270,14 @@ _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 def invalid_reason(spec: CellSpec) -> str | None:
     """Words for the likely cause after the core rejected `spec` with
-    EINVAL (the core's errno says only that the payload is malformed).
+    EINVAL or ENAMETOOLONG (its errno says only that the payload is bad).
     The verdict stays the core's; this only names the field."""
+    name_len = len(spec.name.encode("utf-8", "surrogateescape"))
+    if name_len >= lib.CELL_NAME_MAX:
+        return f"name is {name_len} bytes; at most {lib.CELL_NAME_MAX - 1}"
+    root_len = len(spec.root.encode("utf-8", "surrogateescape"))
+    if root_len >= lib.CELL_PATH_MAX:
+        return f"root path is {root_len} bytes; at most {lib.CELL_PATH_MAX - 1}"
     if not spec.name or not set(spec.name) <= _NAME_CHARS:
         return f"bad name '{spec.name}': use 1-63 of A-Z a-z 0-9 . _ -"
     if not spec.root.startswith("/"):
@@ -294,4 +300,4 @@ def reword_invalid(exc: InvalidArgument, spec: CellSpec, what: str) -> InvalidAr
     reason = invalid_reason(spec)
     if reason is None:
         return exc
-    return InvalidArgument(f"{what}: {reason}", err=errno.EINVAL)
+    return InvalidArgument(f"{what}: {reason}", err=exc.errno)
