@@ -10,7 +10,9 @@ Process handling: the service is a process-group leader.  Stop sends TERM
 to the group, waits for the main process to exit and for the group to
 close its output (up to `stop_timeout`), then sends KILL to the group.
 When the main process exits on its own, whatever is left of its group is
-killed before a restart.  Every process is reaped by the shared reaper.
+killed before a restart.  Every process is reaped by the shared reaper,
+and the main process only after its group has been signalled for the
+last time (so a recycled pid is never signalled).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from cells.errors import CellsError
 from cells.kernel.api import Kernel
 from cells.supervisor.childsetup import PlannedChild, plan_child_setup
 from cells.supervisor.output import OutputPump
-from cells.supervisor.reaper import ChildReaper
-from cells.supervisor.spawn import Spawned, SpawnError, spawn
+from cells.supervisor.reaper import ChildReaper, Watch
+from cells.supervisor.spawn import SpawnError, spawn
 from cells.supervisor.spec import HealthcheckSpec, ServiceSpec, Stream
 from cells.supervisor.status import (
     DOWN_STATES,
@@ -284,7 +286,8 @@ class ServiceRunner:
             self._note(str(exc))
             self._resolve_first_attempt()
             return _Outcome("spawn-error")
-        exit_future = self._ctx.reaper.watch(spawned.proc)
+        reaper = self._ctx.reaper
+        watch = reaper.watch(spawned.proc, hold=True)
         streams: dict[Stream, int] = {}
         if spawned.stdout is not None and spawned.stderr is not None:
             streams = {"stdout": spawned.stdout, "stderr": spawned.stderr}
@@ -305,22 +308,27 @@ class ServiceRunner:
         if self._stop_requested:
             self._wake("stop")
         try:
-            waited: set[asyncio.Future[int] | asyncio.Future[str]] = {exit_future, self._interrupt}
+            waited: set[asyncio.Future[None] | asyncio.Future[str]] = {
+                watch.exited,
+                self._interrupt,
+            }
             await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
         finally:
             if health_task is not None:
                 health_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await health_task
-        if exit_future.done():
-            code = exit_future.result()
-            signal_group(spawned.pid, signal.SIGKILL)
+        if watch.exited.done():
+            # Kill what is left of the group while the unreaped main process
+            # still holds the group id.
+            signal_group(watch.pid, signal.SIGKILL)
+            code = reaper.reap(watch)
             await pump.drain(_DRAIN_TIMEOUT)
             kind: OutcomeKind = "stopped" if self._stop_requested else "exit"
         else:
             unhealthy = not self._stop_requested
             self._set_state("stopping", "unhealthy" if unhealthy else None)
-            code = await self._terminate(spawned, exit_future, pump)
+            code = await self._terminate(watch, pump)
             kind = "unhealthy" if unhealthy else "stopped"
         self._interrupt = None
         self.pid = None
@@ -329,26 +337,26 @@ class ServiceRunner:
         self.health = "unknown"
         return _Outcome(kind, code)
 
-    async def _terminate(
-        self, spawned: Spawned, exit_future: asyncio.Future[int], pump: OutputPump
-    ) -> int:
-        """TERM the group; after the grace period (or once it is gone) KILL it."""
+    async def _terminate(self, watch: Watch, pump: OutputPump) -> int:
+        """TERM the group; after the grace period (or once it is gone) KILL it.
+
+        The main process is held unreaped until the end, so the group id
+        signalled is still this service's.
+        """
         loop = asyncio.get_running_loop()
+        reaper = self._ctx.reaper
         deadline = loop.time() + self.spec.stop_timeout
-        signal_group(spawned.pid, signal.SIGTERM)
-        if not exit_future.done():
-            with contextlib.suppress(ProcessLookupError):
-                spawned.proc.send_signal(signal.SIGTERM)
+        signal_group(watch.pid, signal.SIGTERM)
+        reaper.signal(watch, signal.SIGTERM)
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(exit_future), self.spec.stop_timeout)
+            await asyncio.wait_for(asyncio.shield(watch.exited), self.spec.stop_timeout)
             remaining = deadline - loop.time()
             if remaining > 0:
                 await asyncio.wait_for(asyncio.shield(pump.closed), remaining)
-        signal_group(spawned.pid, signal.SIGKILL)
-        if not exit_future.done():
-            with contextlib.suppress(ProcessLookupError):
-                spawned.proc.kill()
-        code = await exit_future
+        signal_group(watch.pid, signal.SIGKILL)
+        reaper.signal(watch, signal.SIGKILL)
+        await watch.exited
+        code = reaper.reap(watch)
         await pump.drain(_DRAIN_TIMEOUT)
         return code
 
@@ -382,15 +390,21 @@ class ServiceRunner:
             spawned = spawn(check.argv, planned.setup, planned.env, capture=False)
         except SpawnError as exc:
             return False, str(exc)
-        done = self._ctx.reaper.watch(spawned.proc)
+        reaper = self._ctx.reaper
+        watch = reaper.watch(spawned.proc, hold=True)
         try:
-            code = await asyncio.wait_for(asyncio.shield(done), check.timeout)
+            await asyncio.wait_for(asyncio.shield(watch.exited), check.timeout)
         except asyncio.TimeoutError:
-            signal_group(spawned.pid, signal.SIGKILL)
-            await done
+            signal_group(watch.pid, signal.SIGKILL)
+            reaper.signal(watch, signal.SIGKILL)
+            await watch.exited
+            reaper.reap(watch)
             return False, f"timed out after {check.timeout:g}s"
         except asyncio.CancelledError:
-            signal_group(spawned.pid, signal.SIGKILL)
+            signal_group(watch.pid, signal.SIGKILL)
+            reaper.signal(watch, signal.SIGKILL)
+            reaper.release(watch)
             raise
-        signal_group(spawned.pid, signal.SIGKILL)
+        signal_group(watch.pid, signal.SIGKILL)
+        code = reaper.reap(watch)
         return code == 0, describe_exit(code)
