@@ -1,0 +1,61 @@
+"""`cellmgr daemon`: run the supervisor, reconcile loop, IPC socket, metrics."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from cells.cli.mgr.common import MgrApp, pass_mgr
+
+
+@click.command()
+@click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
+              help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--interval", type=click.FloatRange(0.1, 3600), default=2.0,
+              show_default=True, help="Seconds between reconcile passes.")
+@click.option("--pidfile", type=click.Path(dir_okay=False), help="Write the pid here.")
+@click.option("--detach", is_flag=True, help="Run in the background (for rc.d).")
+@pass_mgr
+def daemon(app: MgrApp, metrics_port: int | None, interval: float, pidfile: str | None,
+           detach: bool) -> None:
+    """Supervise the services of applied cells and serve the IPC socket.
+
+    Services start in dependency order once their dependencies are
+    healthy; restart policies, healthchecks and bounded restarts apply; on
+    SIGTERM every service stops, dependents first.  Only root or the
+    socket's owner may use the socket (protocol: docs/ipc.md).
+
+    \b
+    Examples:
+      cellmgr daemon --metrics-port 9417
+      cellmgr --socket /tmp/cellmgr.sock daemon
+    """
+    import asyncio
+
+    from cells.mgr.daemon import Daemon
+    from cells.mgr.host import host_for
+
+    paths = app.paths()
+    kernel = app.kernel()
+    if detach and os.fork() > 0:
+        os._exit(0)
+    if detach:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
+    if pidfile is not None:
+        with open(pidfile, "w") as f:
+            f.write(f"{os.getpid()}\n")
+
+    def ready() -> None:
+        app.note(f"daemon ready: socket {paths.socket}, backend {kernel.backend}"
+                 + (f", metrics on 127.0.0.1:{metrics_port}" if metrics_port else ""))
+
+    d = Daemon(paths, kernel, host_for(kernel.backend), interval=interval)
+    try:
+        asyncio.run(d.run(metrics_port, ready))
+    finally:
+        if pidfile is not None and os.path.exists(pidfile):
+            os.unlink(pidfile)
