@@ -156,6 +156,88 @@ test_concurrency(void)
 	cell_core_destroy(sh.core);
 }
 
+/*
+ * Enter against destroy: a holder of a reference always finds its cell
+ * alive (ASan would see a freed record), destroy succeeds only between
+ * references, and a destroyed id is never entered again.
+ */
+struct t_race {
+	struct cell_core *core;
+	uint32_t	id;		/* current incarnation, atomic */
+	unsigned	bad;
+	unsigned	entered;
+	unsigned	destroyed;
+};
+
+static void *
+t_enterer(void *arg)
+{
+	struct t_race *r = arg;
+	uint32_t id, h, i;
+
+	for (i = 0; i < 20000; i++) {
+		id = __atomic_load_n(&r->id, __ATOMIC_ACQUIRE);
+		if (cell_enter(r->core, id, &h, NULL) != 0)
+			continue;
+		r->entered++;
+		if (cell_handle_id(r->core, h) != id)
+			r->bad++;
+		cell_ref(r->core, h);		/* a fork's copy */
+		cell_unref(r->core, h);
+		cell_unref(r->core, h);
+	}
+	return NULL;
+}
+
+static void *
+t_destroyer(void *arg)
+{
+	struct t_race *r = arg;
+	uint32_t id, old, h, i;
+	int err;
+
+	for (i = 0; i < 20000; i++) {
+		old = __atomic_load_n(&r->id, __ATOMIC_ACQUIRE);
+		err = cell_destroy(r->core, old, NULL);
+		if (err == EBUSY)
+			continue;
+		if (err != 0) {
+			r->bad++;
+			break;
+		}
+		r->destroyed++;
+		if (cell_enter(r->core, old, &h, NULL) != ENOENT)
+			r->bad++;
+		if (t_create(r->core, "race", 3, &id, &h) != 0 || id <= old) {
+			r->bad++;
+			break;
+		}
+		__atomic_store_n(&r->id, id, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void
+test_enter_vs_destroy(void)
+{
+	struct t_race r;
+	pthread_t t[2];
+
+	memset(&r, 0, sizeof(r));
+	r.core = t_core();
+	T_EQ(t_create(r.core, "race", 3, &r.id, NULL), 0);
+	T_EQ(pthread_create(&t[0], NULL, t_enterer, &r), 0);
+	T_EQ(pthread_create(&t[1], NULL, t_destroyer, &r), 0);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	T_EQ(r.bad, 0);
+	T_CHECK(r.entered > 0);
+	T_CHECK(r.destroyed > 0);
+	T_EQ(cell_core_count(r.core), 1);
+	T_EQ(cell_destroy(r.core, r.id, NULL), 0);
+	cell_core_destroy(r.core);
+}
+
 void	test_concurrency_all(void);
 
 void
@@ -163,4 +245,5 @@ test_concurrency_all(void)
 {
 
 	T_RUN(test_concurrency);
+	T_RUN(test_enter_vs_destroy);
 }
