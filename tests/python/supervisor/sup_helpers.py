@@ -55,6 +55,15 @@ def zombie_children(parent: int | None = None) -> list[int]:
     return found
 
 
+#: Zombies that existed before the current test (left by other suites).
+zombie_baseline: set[int] = set()
+
+
+def new_zombies() -> set[int]:
+    """Zombie children that appeared during the current test."""
+    return set(zombie_children()) - zombie_baseline
+
+
 def dead(pid: int, within: float = 2.0) -> bool:
     """True when `pid` is gone or only a zombie (killed, awaiting its reaper).
 

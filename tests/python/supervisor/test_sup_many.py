@@ -6,7 +6,7 @@ import threading
 import time
 
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from sup_helpers import Recorder, dead, run, zombie_children
+from sup_helpers import Recorder, dead, new_zombies, run
 
 COUNT = 50
 
@@ -47,4 +47,4 @@ def test_fifty_services_at_once(rec: Recorder) -> None:
     )
     assert took < 3.0, "services are stopped concurrently"
     assert all(dead(pid) for pid in pids)
-    assert zombie_children() == []
+    assert new_zombies() == set()

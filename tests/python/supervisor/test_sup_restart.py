@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from sup_helpers import Recorder, run, zombie_children
+from sup_helpers import Recorder, new_zombies, run
 
 
 def _spec(name: str, script: str, policy: str, **kw: float) -> ServiceSpec:
@@ -137,7 +137,7 @@ def test_manual_stop_during_backoff_is_prompt(rec: Recorder) -> None:
         await sup.close()
 
     run(scenario(), timeout=5)
-    assert zombie_children() == []
+    assert new_zombies() == set()
 
 
 @pytest.mark.parametrize("text", ["sometimes", "on-failure:x", "on-failure:-1", ""])

@@ -6,7 +6,7 @@ import signal
 import time
 
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
-from sup_helpers import Recorder, dead, proc_state, run, zombie_children
+from sup_helpers import Recorder, dead, new_zombies, proc_state, run
 
 
 def _spec(rec: Recorder, name: str, script: str, grace: float) -> ServiceSpec:
@@ -132,7 +132,7 @@ def test_no_zombies_after_many_restarts_and_stops(rec: Recorder) -> None:
         await rec.until(lambda: len(rec.times_of("z4", "running")) >= 5)
         await sup.stop_all(["z4", ["z3", "z2"]])
         assert sup.unreaped == 0
-        assert zombie_children() == []
+        assert new_zombies() == set()
         await sup.close()
 
     run(scenario())
