@@ -22,6 +22,7 @@ import click
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding, BindingType
 
+from cells.mgr.paths import DEFAULT_SOCKET
 from cells.ui.link import DaemonLink
 from cells.ui.messages import (
     CellsChanged,
@@ -46,7 +47,6 @@ from cells.ui.widgets.banner import (
     unreachable,
 )
 
-DEFAULT_SOCKET = "/var/run/cells/cellmgr.sock"
 RECONNECTED_BANNER_SECONDS = 4.0
 #: Shortest time between two renders of the cell table (coalescing).
 MIN_RENDER_INTERVAL = 0.1

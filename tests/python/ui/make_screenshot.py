@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cellui_fake_daemon import FakeDaemon  # noqa: E402
-from cellui_harness import RecordingUI, no_cursor_blink, table, wait_for  # noqa: E402
+from cellui_fake_daemon import FakeDaemon
+from cellui_harness import RecordingUI, no_cursor_blink, table, wait_for
 
 TOP = Path(__file__).resolve().parents[3]
 OUT = TOP / "docs" / "cellui.svg"

@@ -436,3 +436,21 @@ def test_first_table_of_200_cells_in_under_a_second(sock_dir: Any) -> None:
         daemon.close()
     print(f"\ncellui: first table of 200 cells after {elapsed * 1000:.0f} ms")
     assert elapsed < 1.0, f"{elapsed:.3f} s"
+
+
+def test_cli_socket_option_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cells.ui import app as app_module
+    from click.testing import CliRunner
+
+    seen: list[str] = []
+    monkeypatch.setattr(app_module.CellUI, "run", lambda self: seen.append(self.socket_path))
+    runner = CliRunner()
+    assert runner.invoke(app_module.main, []).exit_code == 0
+    assert runner.invoke(app_module.main, ["--socket", "/tmp/x.sock"]).exit_code == 0
+    env = {"CELLS_SOCKET": "/tmp/env.sock"}
+    assert runner.invoke(app_module.main, [], env=env).exit_code == 0
+    assert seen == ["/var/run/cells/cellmgr.sock", "/tmp/x.sock", "/tmp/env.sock"]
+    usage = runner.invoke(app_module.main, ["--help"])
+    assert usage.exit_code == 0 and "CELLS_SOCKET" in usage.output
+    bad = runner.invoke(app_module.main, ["--bogus"])
+    assert bad.exit_code == 2 and "No such option" in bad.output
