@@ -72,7 +72,8 @@ class RunConfig:
     image_kind: str = "auto"  # auto | iso | tar
     python_tests: str = "auto"  # auto | require | off
     pkg_path: str = ""
-    kernel: Path | None = None
+    kernel: Path | None = None  # a kernel file on this host, or
+    kernel_url: str = ""  # one the sets provide, fetched at run time
     kernel_options: tuple[str, ...] = ()
     reboot_probe: bool = True
     timeout_scale: float = 1.0
@@ -164,3 +165,35 @@ def _local_arch_dir(path: Path, arch: str) -> str:
             " copy them from the release (binary/sets and source/sets)"
         )
     return str(arch_dir) + os.sep
+
+
+_KERNEL_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def resolve_kernel(spec: str, dist: str) -> tuple[Path | None, str]:
+    """--kernel: a file on this host, or sets:NAME for the sets' netbsd-NAME.gz.
+
+    Returns (local path, URL); at most one is set.  A release tree built with
+    a DIAGNOSTIC kernel configuration carries it as binary/kernel/netbsd-<CONF>.gz
+    next to its sets; sets:<CONF> picks it from a local tree or a URL.
+    """
+    if not spec:
+        return None, ""
+    if spec.startswith("sets:"):
+        name = spec[len("sets:"):]
+        if not _KERNEL_NAME_RE.match(name):
+            raise HarnessError(
+                f"ci/qemu: --kernel {spec!r}: want sets:<CONF>, e.g. sets:DIAGNOSTIC")
+        rel = f"binary/kernel/netbsd-{name}.gz"
+        if dist.startswith("/"):
+            path = Path(dist) / rel
+            if not path.is_file():
+                raise HarnessError(
+                    f"ci/qemu: --kernel {spec}: the sets at {dist} provide no {rel};"
+                    " build one (build.sh kernel=<CONF>) or give a kernel file")
+            return path, ""
+        return None, dist + rel
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise HarnessError(f"ci/qemu: --kernel {spec}: no such file")
+    return path.resolve(), ""

@@ -53,9 +53,11 @@ def guest(step: str, *args: str) -> str:
 
 def kernel_image_name(cfg: RunConfig) -> str | None:
     """Where a --kernel file sits inside the project image, if any."""
-    if cfg.kernel is None:
-        return None
-    return f"{KERNEL_DIR}/{cfg.kernel.name}"
+    if cfg.kernel is not None:
+        return f"{KERNEL_DIR}/{cfg.kernel.name}"
+    if cfg.kernel_url:
+        return f"{KERNEL_DIR}/{cfg.kernel_url.rstrip('/').rsplit('/', 1)[-1]}"
+    return None
 
 
 def stage1(cfg: RunConfig, devices: GuestDevices) -> list[GuestCommand]:

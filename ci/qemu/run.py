@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -71,8 +72,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="run pytest -m netbsd in the guest if Python can be had")
     p.add_argument("--pkg-path", default="",
                    help="PKG_PATH for pkg_add of python311 in the guest (needs network)")
-    p.add_argument("--kernel", type=Path, default=None,
-                   help="boot this kernel (e.g. a DIAGNOSTIC build, .gz allowed)")
+    p.add_argument("--kernel", default="",
+                   help="boot this kernel file (e.g. a DIAGNOSTIC build, .gz allowed),"
+                   " or sets:CONF for binary/kernel/netbsd-CONF.gz of the sets")
     p.add_argument("--kernel-options", default="",
                    help="build GENERIC + these options in the guest, e.g. DIAGNOSTIC,LOCKDEBUG")
     p.add_argument("--no-reboot-probe", action="store_true",
@@ -89,10 +91,9 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     dist = config.resolve_dist(ns.sets or None, release, ns.arch)
     if not (ns.tree / "kmod" / "secmodel_cell").is_dir():
         raise HarnessError(f"ci/qemu: --tree {ns.tree}: no kmod/secmodel_cell in it")
-    if ns.kernel is not None and not ns.kernel.is_file():
-        raise HarnessError(f"ci/qemu: --kernel {ns.kernel}: no such file")
-    if ns.kernel is not None and ns.kernel_options:
+    if ns.kernel and ns.kernel_options:
         raise HarnessError("ci/qemu: give --kernel or --kernel-options, not both")
+    kernel, kernel_url = config.resolve_kernel(ns.kernel, dist)
     options = tuple(o for o in ns.kernel_options.replace(",", " ").split() if o)
     if ns.cpus < 1 or ns.timeout_scale <= 0:
         raise HarnessError("ci/qemu: --cpus and --timeout-scale must be positive")
@@ -101,7 +102,7 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
         work_dir=ns.work_dir.resolve() / f"{release}-{ns.arch}",
         repo_root=ns.tree.resolve(), kvm=kvm, cpus=ns.cpus, memory=ns.memory,
         disk_size=ns.disk_size, image_kind=ns.image, python_tests=ns.python_tests,
-        pkg_path=ns.pkg_path, kernel=ns.kernel.resolve() if ns.kernel else None,
+        pkg_path=ns.pkg_path, kernel=kernel, kernel_url=kernel_url,
         kernel_options=options, reboot_probe=not ns.no_reboot_probe,
         timeout_scale=ns.timeout_scale,
     )
@@ -154,6 +155,17 @@ def sparse_copy(src: Path, dst: Path) -> None:
     subprocess.run(["cp", "--sparse=always", str(src), str(dst)], check=True)
 
 
+def fetch(url: str, run_dir: Path) -> Path:
+    """Download url into run_dir (the kernel the sets provide)."""
+    dest = run_dir / url.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        with urllib.request.urlopen(url) as resp, open(dest, "wb") as out:
+            shutil.copyfileobj(resp, out)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"ci/qemu: cannot fetch {url}: {exc}") from None
+    return dest
+
+
 def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | None,
               log: StepLog, run_dir: Path) -> int:
     devices = vmm.guest_devices(kind)
@@ -163,6 +175,9 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     kname = plan.kernel_image_name(cfg)
     if kname is not None and cfg.kernel is not None:
         extras[kname] = cfg.kernel
+    elif kname is not None and cfg.kernel_url:
+        extras[kname] = run_step("kernel-fetch", cfg.limit("image"),
+                                 lambda: fetch(cfg.kernel_url, run_dir), log)
     project = run_dir / ("project.iso" if kind == "iso" else "project.tar")
     if tool is not None:
         run_step("image", cfg.limit("image"),

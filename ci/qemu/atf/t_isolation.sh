@@ -128,7 +128,7 @@ same_cell_body()
 		[ "$(probe traceflag "${TARGET}")" != 0 ] ||
 		    atf_fail "same-cell ktrace did not set the trace flag"
 		expect ok incell "${CELL_ID}" "${CELL_ROOT}" signal "${TARGET}" 9
-		sleep 0.2
+		wait "${TARGET}"
 		expect gone probe alive "${TARGET}"
 	done
 }
@@ -151,7 +151,7 @@ host_root_body()
 	expect visible probe see "${TARGET}"
 	expect ok probe signal "${TARGET}" 0
 	expect ok probe signal "${TARGET}" 9
-	sleep 0.2
+	wait "${TARGET}"
 	expect gone probe alive "${TARGET}"
 }
 host_root_cleanup()

@@ -91,3 +91,29 @@ def test_tcg_limits_are_longer() -> None:
 def test_sets_include_what_the_module_build_needs() -> None:
     for needed in ("kern-GENERIC", "base", "etc", "comp", "syssrc"):
         assert needed in config.SETS
+
+
+def test_kernel_from_a_local_tree_or_a_url(tmp_path: Path) -> None:
+    root = make_release_tree(tmp_path / "rel")
+    dist = config.resolve_dist(str(root), "10.1", "amd64")
+    with pytest.raises(HarnessError, match=r"provide no binary/kernel/netbsd-DIAGNOSTIC\.gz"):
+        config.resolve_kernel("sets:DIAGNOSTIC", dist)
+    kdir = root / "amd64" / "binary" / "kernel"
+    kdir.mkdir(parents=True)
+    (kdir / "netbsd-DIAGNOSTIC.gz").write_bytes(b"k")
+    assert config.resolve_kernel("sets:DIAGNOSTIC", dist) == (
+        kdir / "netbsd-DIAGNOSTIC.gz", "")
+    url = config.default_sets_url("10.1", "amd64")
+    assert config.resolve_kernel("sets:DIAGNOSTIC", url) == (
+        None, url + "binary/kernel/netbsd-DIAGNOSTIC.gz")
+
+
+def test_kernel_file_and_bad_specs(tmp_path: Path) -> None:
+    k = tmp_path / "netbsd"
+    k.write_bytes(b"k")
+    assert config.resolve_kernel(str(k), "/x/amd64/") == (k, "")
+    assert config.resolve_kernel("", "/x/amd64/") == (None, "")
+    with pytest.raises(HarnessError, match="no such file"):
+        config.resolve_kernel(str(tmp_path / "none"), "/x/amd64/")
+    with pytest.raises(HarnessError, match="want sets:<CONF>"):
+        config.resolve_kernel("sets:../../etc", "/x/amd64/")

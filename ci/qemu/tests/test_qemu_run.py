@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ci.qemu import run
+from ci.qemu.errors import HarnessError
 from ci.qemu.tests.fakes import PASSING_TPS, Guest, installer_anita, unrelated_anita
 
 
@@ -141,3 +142,27 @@ def test_bad_input_is_one_line(tree: Path, tmp_path: Path, extra: list[str], mes
 def test_tree_must_hold_the_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run.main(argv(tmp_path, tmp_path)) == 2
     assert "no kmod/secmodel_cell" in capsys.readouterr().err
+
+
+def test_a_kernel_the_sets_provide_is_fetched(tmp_path: Path) -> None:
+    src = tmp_path / "netbsd-DIAGNOSTIC.gz"
+    src.write_bytes(b"kernel bytes")
+    (tmp_path / "run").mkdir()
+    got = run.fetch(src.as_uri(), tmp_path / "run")
+    assert got == tmp_path / "run" / "netbsd-DIAGNOSTIC.gz"
+    assert got.read_bytes() == b"kernel bytes"
+    with pytest.raises(HarnessError, match="cannot fetch"):
+        run.fetch((tmp_path / "missing.gz").as_uri(), tmp_path / "run")
+
+
+def test_a_kernel_file_travels_on_the_image(tree: Path, tmp_path: Path, guest: Guest) -> None:
+    kernel = tmp_path / "netbsd-DIAGNOSTIC.gz"
+    kernel.write_bytes(b"kernel")
+    assert run.main([*argv(tree, tmp_path), "--kernel", str(kernel)]) == 0
+    assert ("sh /usr/cells/ci/qemu/guest/cells-guest.sh install-kernel"
+            " /usr/cells/.cells-kernel/netbsd-DIAGNOSTIC.gz") in guest.commands
+    run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
+    import tarfile
+
+    with tarfile.open(run_dir / "project.tar") as tar:
+        assert ".cells-kernel/netbsd-DIAGNOSTIC.gz" in tar.getnames()
