@@ -11,8 +11,9 @@
  *   - a celled subject gets DENY when binding a port another cell owns;
  *   - host non-root gets DENY for a CROSS operation on a celled object;
  *   - host root is never denied an operation of the table;
- *   - an operation outside the table, a handle naming no cell and a
- *     corrupted profile get DENY (credential rows stay ALLOW);
+ *   - an operation outside the table and a handle naming no cell get
+ *     DENY for every row; a corrupted profile gets DENY for every
+ *     profile row;
  *   - the model grants (ALLOW) credential bookkeeping and nothing else;
  *   - cell_check() agrees with cell_decide() and appends exactly one
  *     audit event per DENY.
@@ -200,6 +201,9 @@ test_isolation_invariants(void)
 
 		if (op >= CELL_OP_COUNT) {
 			T_EQ(v, CELL_DENY);
+		} else if (s.cs_handle != 0 && rec == NULL) {
+			T_EQ(v, CELL_DENY);
+			T_EQ(reason, CELL_R_BAD_HANDLE);
 		} else if (cls == CELL_CLASS_ALLOW) {
 			T_EQ(v, CELL_ALLOW);
 		} else {

@@ -427,8 +427,6 @@ test_fail_closed(void)
 
 	/* Handles naming no cell: an empty slot, past the table. */
 	for (op = 0; op < CELL_OP_COUNT; op++) {
-		if (cell_op_class(op) == CELL_CLASS_ALLOW)
-			continue;
 		T_EQ(t_decide(w.core, 500, 0, op, 500, 0, &reason), CELL_DENY);
 		T_EQ(reason, CELL_R_BAD_HANDLE);
 		T_EQ(t_decide(w.core, CELL_MAX_CELLS + 1, 0, op, 0, 0,
@@ -436,9 +434,10 @@ test_fail_closed(void)
 		T_EQ(reason, CELL_R_BAD_HANDLE);
 		T_EQ(t_decide(w.core, ~0u, 0, op, 0, 0, &reason), CELL_DENY);
 	}
-	/* Credential bookkeeping stays ALLOW (kauth asserts on it). */
+	/* Even credential bookkeeping: a bad handle is never a subject. */
 	T_EQ(t_decide(w.core, 500, 0, CELL_OP_CRED_ANY, 0, 0, &reason),
-	    CELL_ALLOW);
+	    CELL_DENY);
+	T_EQ(reason, CELL_R_BAD_HANDLE);
 
 	/* A corrupted profile denies every PROFILE row. */
 	rec = w.core->cc_table[w.plain[CELL_PROFILE_LOW] - 1];

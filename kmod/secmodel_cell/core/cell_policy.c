@@ -189,8 +189,10 @@ cell_bind_addr_ok(const struct cell_rec *rec, const struct cell_object *obj)
 /*
  * The decision.  Order matters and is part of the contract:
  *  1. an operation outside the table is DENY (unknown_op);
- *  2. credential bookkeeping is ALLOW for everyone (kauth requires it);
- *  3. a non-zero subject handle naming no live cell is DENY (bad_handle);
+ *  2. a non-zero subject handle naming no live cell is DENY (bad_handle),
+ *     whatever the row (the kernel's credential listener answers ALLOW
+ *     without asking, as kauth requires);
+ *  3. credential bookkeeping is ALLOW for every real subject (cred);
  *  4. host root is never restricted: DEFER (host_root);
  *  5. the row's class decides.
  */
@@ -212,11 +214,6 @@ cell_decide(struct cell_core *core, const struct cell_subject *subj,
 		goto out;
 	}
 	od = &cell_ops[op];
-	if (od->od_class == CELL_CLASS_ALLOW) {
-		verdict = CELL_ALLOW;
-		reason = CELL_R_CRED;
-		goto out;
-	}
 	if (subj->cs_handle != 0) {
 		rec = cell_rec_get(core, subj->cs_handle);
 		if (rec == NULL) {
@@ -224,7 +221,13 @@ cell_decide(struct cell_core *core, const struct cell_subject *subj,
 			reason = CELL_R_BAD_HANDLE;
 			goto out;
 		}
-	} else if (subj->cs_euid == 0) {
+	}
+	if (od->od_class == CELL_CLASS_ALLOW) {
+		verdict = CELL_ALLOW;
+		reason = CELL_R_CRED;
+		goto out;
+	}
+	if (subj->cs_handle == 0 && subj->cs_euid == 0) {
 		verdict = CELL_DEFER;
 		reason = CELL_R_HOST_ROOT;
 		goto out;
