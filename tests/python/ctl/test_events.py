@@ -9,7 +9,10 @@ import sys
 import time
 from typing import Any
 
-HEADER = "     SEQ  TIME                  CELL              TARGET              EUID  OP  REASON\n"
+HEADER = (
+    "     SEQ  TIME                  CELL              TARGET              EUID  "
+    "OP                      REASON\n"
+)
 
 
 def deny(cellctl: Any, *args: str) -> None:
@@ -23,9 +26,9 @@ def test_table(cellctl: Any, two_cells: Any) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == HEADER + (
         "       1  2027-01-15T08:00:00Z  web               db                     0  "
-        "process.signal  cross_cell\n"
+        "process.signal          cross_cell\n"
         "       2  2027-01-15T08:00:00Z  host              web                 1000  "
-        "network.bind  port_owned\n"
+        "network.bind            port_owned\n"
     )
 
 

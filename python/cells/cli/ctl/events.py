@@ -44,7 +44,7 @@ def events(app: Application, follow: bool, since: int, as_json: bool) -> None:
     kernel = app.kernel()
     names: dict[int, str] = {}
     if not as_json:
-        app.out(f"{'SEQ':>8}  {'TIME':20}  {'CELL':16}  {'TARGET':16}  {'EUID':>6}  OP  REASON")
+        app.out(f"{'SEQ':>8}  {'TIME':20}  {'CELL':16}  {'TARGET':16}  {'EUID':>6}  {'OP':22}  REASON")
     while True:
         batch = kernel.events(since)
         if not as_json and any(e.cell not in names or e.target not in names for e in batch):
@@ -55,7 +55,7 @@ def events(app: Application, follow: bool, since: int, as_json: bool) -> None:
                 continue
             app.out(
                 f"{ev.seq:>8}  {_utc(ev.time):20}  {_cell(names, ev.cell):16}  "
-                f"{_cell(names, ev.target):16}  {ev.euid:>6}  {ev.op}  {ev.reason}"
+                f"{_cell(names, ev.target):16}  {ev.euid:>6}  {ev.op:22}  {ev.reason}"
             )
         if batch:
             since = batch[-1].seq + 1
