@@ -225,7 +225,11 @@ class DaemonLink:
         try:
             result = await client.call(request.method, request.params)
         except IpcError as exc:
-            if request.kind not in _INTERNAL or request.kind == "tail":
+            # A cell that has logged nothing yet has no backlog: not an error.
+            quiet = request.kind in _INTERNAL and not (
+                request.kind == "tail" and exc.code != "not_found"
+            )
+            if not quiet:
                 self._post(Failed(request, exc.code, str(exc).splitlines()[0]))
             return
         except ConnectionLost:

@@ -3,7 +3,7 @@
 The daemon runs in a subprocess with every path (config, state, cells,
 backups, socket) in a temp dir.  Through the UI the test applies a
 manifest (plan shown, then confirmed), starts and stops a cell and sees
-its state change, sees the daemon's refusal to back up a running cell,
+its state change, follows its log, sees the daemon's refusal to back up a running cell,
 backs it up once stopped, then kills the daemon, sees the banner,
 starts it again and sees cellui reconnect.  Skips, naming what is
 missing, when this tree has no `cellmgr daemon`.
@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cells.ui.screens.logs import LogScreen
 from cells.ui.screens.plan import PlanScreen
 from cells.ui.widgets.banner import ConnectionBanner
+from cells.ui.widgets.follow_log import FollowLog
 from cellui_harness import RecordingUI, row_texts, table, wait_for
 
 MANIFEST = """\
@@ -31,7 +33,7 @@ name: web
 profile: medium
 ports: [8080]
 service:
-  command: ["sleep", "300"]
+  command: ["sh", "-c", "echo web up; while sleep 0.2; do echo tick; done"]
   stop_timeout: 2s
 ---
 kind: Cell
@@ -120,6 +122,10 @@ def banner(app: RecordingUI) -> str:
     return str(b.render()) if b.display else ""
 
 
+def log_text(log: FollowLog) -> str:
+    return "\n".join(line.text for line in log.lines)
+
+
 def state(app: RecordingUI, name: str) -> str:
     return row_texts(app).get(name, ["", "?"])[1]
 
@@ -144,6 +150,14 @@ def test_apply_start_stop_backup_and_reconnect(daemon: Daemon) -> None:
             select(app, "web")
             await pilot.press("s")
             await wait_for(pilot, lambda: state(app, "web") == "running", timeout=20)
+            # the follow view: the backlog and then lines pushed as they come
+            await pilot.press("l")
+            assert isinstance(app.screen, LogScreen)
+            log = app.screen.query_one(FollowLog)
+            await wait_for(pilot, lambda: "web up" in log_text(log), timeout=20)
+            seen = log.count
+            await wait_for(pilot, lambda: log.count > seen + 2, timeout=20)
+            await pilot.press("escape")
             # the daemon refuses to back up a running cell: the error is shown
             await pilot.press("b")
             await wait_for(pilot, lambda: app.noted("backup web", "error"), timeout=20)
