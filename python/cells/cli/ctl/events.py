@@ -44,7 +44,9 @@ def events(app: Application, follow: bool, since: int, as_json: bool) -> None:
     kernel = app.kernel()
     names: dict[int, str] = {}
     if not as_json:
-        app.out(f"{'SEQ':>8}  {'TIME':20}  {'CELL':16}  {'TARGET':16}  {'EUID':>6}  {'OP':22}  REASON")
+        app.out(
+            f"{'SEQ':>8}  {'TIME':20}  {'CELL':16}  {'TARGET':16}  {'EUID':>6}  {'OP':22}  REASON"
+        )
     while True:
         batch = kernel.events(since)
         if not as_json and any(e.cell not in names or e.target not in names for e in batch):
