@@ -232,6 +232,7 @@ cell_add(struct cell_core *core, const struct cell_create_req *req,
     uint32_t *idp, uint32_t *handlep)
 {
 	struct cell_rec *rec;
+	uint32_t id, handle;
 	int error;
 
 	if ((error = cell_validate_create(req, len)) != 0)
@@ -243,6 +244,9 @@ cell_add(struct cell_core *core, const struct cell_create_req *req,
 
 	cell_mutex_enter(&core->cc_lock);
 	error = cell_commit(core, rec, want);
+	/* Once the lock is dropped the cell may be destroyed at once. */
+	id = rec->c_id;
+	handle = rec->c_handle;
 	cell_mutex_exit(&core->cc_lock);
 
 	if (error != 0) {
@@ -250,9 +254,9 @@ cell_add(struct cell_core *core, const struct cell_create_req *req,
 		return error;
 	}
 	if (idp != NULL)
-		*idp = rec->c_id;
+		*idp = id;
 	if (handlep != NULL)
-		*handlep = rec->c_handle;
+		*handlep = handle;
 	return 0;
 }
 
