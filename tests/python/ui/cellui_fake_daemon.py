@@ -193,6 +193,14 @@ class FakeDaemon:
     def push(self, event: str, data: Any, topic: str | None = None) -> None:
         self._run(lambda: self._push(event, data, topic or event))
 
+    def plan_elsewhere(self) -> None:
+        """Another client plans: every plan handed out before is stale."""
+
+        def bump() -> None:
+            self._plans += 1
+
+        self._run(bump)
+
     def subscribed(self, topic: str) -> bool:
         return self._run(lambda: any(topic in c.topics for c in self._clients))
 

@@ -184,6 +184,25 @@ def test_apply_shows_the_plan_then_applies_it(fake: FakeDaemon) -> None:
     run(scenario())
 
 
+def test_apply_of_a_plan_that_went_stale_is_refused(fake: FakeDaemon) -> None:
+    fake.desired = {"proxy": cell("proxy", 7, state="created")}
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+            # someone else plans meanwhile: the plan on screen is stale
+            fake.plan_elsewhere()
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.noted("stale", "error"))
+            assert app.noted("apply: the plan is stale; plan again", "error")
+            assert "proxy" not in row_texts(app)
+
+    run(scenario())
+
+
 def test_failed_action_shows_the_error_and_app_stays_usable(fake: FakeDaemon) -> None:
     fake.fail("cell.start", "busy", "cell web is being applied; try again when apply finishes")
 
