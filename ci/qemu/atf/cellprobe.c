@@ -50,7 +50,6 @@
 #include <sys/sysctl.h>
 
 #include <fs/tmpfs/tmpfs_args.h>
-#include <net/route.h>
 #endif
 
 #include "cell_abi.h"

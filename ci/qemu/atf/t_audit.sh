@@ -5,7 +5,11 @@
 # security.models.cell.list and the audit ring in security.models.cell.events
 # must both record the denials a test performs, and agree with each other.
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 # denies id: the cell's six per-scope counters, space separated.
 denies()
@@ -21,6 +25,7 @@ counters_and_events_head()
 }
 counters_and_events_body()
 {
+	common
 	cells_require
 	mkcell victim high
 	target "${CELL_ID}" "${CELL_ROOT}"
@@ -54,6 +59,7 @@ counters_and_events_body()
 }
 counters_and_events_cleanup()
 {
+	common
 	cells_cleanup
 }
 

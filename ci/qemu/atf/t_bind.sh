@@ -5,7 +5,11 @@
 # subject but host root (IPv4 and IPv6, EACCES from in_pcbbind_port); a
 # cell binds its own reserved ports, unreserved ports and port 0.
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 ports()
 {
@@ -23,6 +27,7 @@ other_cells_port_head()
 }
 other_cells_port_body()
 {
+	common
 	cells_require
 	ports
 	mkcell owner high 0 "${P_A}"
@@ -35,6 +40,7 @@ other_cells_port_body()
 }
 other_cells_port_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -46,6 +52,7 @@ own_port_head()
 }
 own_port_body()
 {
+	common
 	cells_require
 	ports
 	for p in ${PROFILES}; do
@@ -59,6 +66,7 @@ own_port_body()
 }
 own_port_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -70,6 +78,7 @@ host_subjects_head()
 }
 host_subjects_body()
 {
+	common
 	cells_require
 	ports
 	mkcell owner low 0 "${P_A}"
@@ -80,6 +89,7 @@ host_subjects_body()
 }
 host_subjects_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -91,6 +101,7 @@ reservation_unique_head()
 }
 reservation_unique_body()
 {
+	common
 	cells_require
 	ports
 	mkcell owner low 0 "${P_A}"
@@ -99,6 +110,7 @@ reservation_unique_body()
 }
 reservation_unique_cleanup()
 {
+	common
 	cells_cleanup
 }
 

@@ -7,7 +7,11 @@
 # that make the denials mean something).  Effects are checked from the
 # host: the target is still alive, not traced, its trace flags unset.
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 # pair profile: an attacker cell of that profile and a target cell.
 pair()
@@ -29,6 +33,7 @@ cross_see_head()
 }
 cross_see_body()
 {
+	common
 	cells_require
 	for p in ${PROFILES}; do
 		pair "$p"
@@ -41,6 +46,7 @@ cross_see_body()
 }
 cross_see_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -52,6 +58,7 @@ cross_signal_head()
 }
 cross_signal_body()
 {
+	common
 	cells_require
 	for p in ${PROFILES}; do
 		pair "$p"
@@ -63,6 +70,7 @@ cross_signal_body()
 }
 cross_signal_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -74,6 +82,7 @@ cross_ptrace_head()
 }
 cross_ptrace_body()
 {
+	common
 	cells_require
 	for p in ${PROFILES}; do
 		pair "$p"
@@ -84,6 +93,7 @@ cross_ptrace_body()
 }
 cross_ptrace_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -96,6 +106,7 @@ cross_ktrace_head()
 }
 cross_ktrace_body()
 {
+	common
 	cells_require
 	for p in ${PROFILES}; do
 		pair "$p"
@@ -107,6 +118,7 @@ cross_ktrace_body()
 }
 cross_ktrace_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -118,6 +130,7 @@ same_cell_head()
 }
 same_cell_body()
 {
+	common
 	cells_require
 	for p in ${PROFILES}; do
 		mkcell "s-$p" "$p"
@@ -134,6 +147,7 @@ same_cell_body()
 }
 same_cell_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -145,6 +159,7 @@ host_root_head()
 }
 host_root_body()
 {
+	common
 	cells_require
 	mkcell h high
 	target "${CELL_ID}" "${CELL_ROOT}"
@@ -156,6 +171,7 @@ host_root_body()
 }
 host_root_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -167,6 +183,7 @@ host_nonroot_head()
 }
 host_nonroot_body()
 {
+	common
 	cells_require
 	mkcell n low
 	target "${CELL_ID}" "${CELL_ROOT}" 12345
@@ -176,6 +193,7 @@ host_nonroot_body()
 }
 host_nonroot_cleanup()
 {
+	common
 	cells_cleanup
 }
 

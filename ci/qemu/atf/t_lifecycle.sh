@@ -7,7 +7,11 @@
 # or lingers as a zombie, that ids are not reused, and that the module
 # refuses to unload while a cell exists.
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 atf_test_case enter_rules cleanup
 enter_rules_head()
@@ -17,6 +21,7 @@ enter_rules_head()
 }
 enter_rules_body()
 {
+	common
 	cells_require
 	mkcell e high
 	# Not chrooted: refused, still in the host.
@@ -32,6 +37,7 @@ enter_rules_body()
 }
 enter_rules_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -43,6 +49,7 @@ no_leave_head()
 }
 no_leave_body()
 {
+	common
 	cells_require
 	mkcell b low
 	B_ID=${CELL_ID}
@@ -53,6 +60,7 @@ no_leave_body()
 }
 no_leave_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -64,6 +72,7 @@ celled_control_head()
 }
 celled_control_body()
 {
+	common
 	cells_require
 	mkcell victim high
 	V_ID=${CELL_ID}
@@ -78,6 +87,7 @@ celled_control_body()
 }
 celled_control_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -90,6 +100,7 @@ destroy_live_head()
 }
 destroy_live_body()
 {
+	common
 	cells_require
 	mkcell live low
 	target "${CELL_ID}" "${CELL_ROOT}"
@@ -102,6 +113,7 @@ destroy_live_body()
 }
 destroy_live_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -113,6 +125,7 @@ destroy_zombie_head()
 }
 destroy_zombie_body()
 {
+	common
 	cells_require
 	mkcell zomb low
 	probe zombie "${CELL_ID}" "${CELL_ROOT}" >zombie.pid &
@@ -138,6 +151,7 @@ destroy_zombie_body()
 }
 destroy_zombie_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -149,6 +163,7 @@ ids_not_reused_head()
 }
 ids_not_reused_body()
 {
+	common
 	cells_require
 	mkcell same low
 	first=${CELL_ID}
@@ -160,6 +175,7 @@ ids_not_reused_body()
 }
 ids_not_reused_cleanup()
 {
+	common
 	cells_cleanup
 }
 
@@ -171,6 +187,7 @@ unload_busy_head()
 }
 unload_busy_body()
 {
+	common
 	cells_require
 	mkcell keep low
 	lvl=$(securelevel)
@@ -186,6 +203,7 @@ unload_busy_body()
 }
 unload_busy_cleanup()
 {
+	common
 	cells_cleanup
 }
 

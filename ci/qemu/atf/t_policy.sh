@@ -10,7 +10,11 @@
 # CHROOT tested here; reboot(2) itself is probed by the harness as the very
 # last step, after the results are saved (ci/qemu/guest/cells-guest.sh).
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 # want token cmd...: "deny" accepts EPERM or EACCES, else the exact token.
 want()
@@ -56,12 +60,13 @@ tc()
 {
 	atf_test_case "$1" cleanup
 	eval "$1_head() { atf_set descr '$2'; atf_set require.user root; }"
-	eval "$1_cleanup() { cells_cleanup; }"
+	eval "$1_cleanup() { common; cells_cleanup; }"
 }
 
 tc rawsock4 "IPv4 SOCK_RAW: low ok, medium/high denied"
 rawsock4_body()
 {
+	common
 	cells_require
 	row raw4 ok deny deny --
 }
@@ -69,6 +74,7 @@ rawsock4_body()
 tc rawsock6 "IPv6 raw socket: low ok, medium/high denied"
 rawsock6_body()
 {
+	common
 	cells_require
 	row raw6 ok deny deny --
 }
@@ -76,6 +82,7 @@ rawsock6_body()
 tc rawsock_relaxed "CELL_F_ALLOW_RAWSOCK lets medium/high open raw sockets"
 rawsock_relaxed_body()
 {
+	common
 	cells_require
 	row raw4 ok ok ok 1 --
 	row raw6 ok ok ok 1 --
@@ -84,6 +91,7 @@ rawsock_relaxed_body()
 tc routesock "Routing socket: low ok, medium/high denied"
 routesock_body()
 {
+	common
 	cells_require
 	row route ok deny deny --
 }
@@ -91,6 +99,7 @@ routesock_body()
 tc mount "mount(2) of a tmpfs: low ok, medium/high denied"
 mount_body()
 {
+	common
 	cells_require
 	row mount ok deny deny -- /m
 }
@@ -98,6 +107,7 @@ mount_body()
 tc mknod "mknod(2) of a character device: low ok, medium/high denied"
 mknod_body()
 {
+	common
 	cells_require
 	row mknod ok deny deny -- /tmp/node
 }
@@ -105,6 +115,7 @@ mknod_body()
 tc modload "modload: low as securelevel allows, medium/high denied"
 modload_body()
 {
+	common
 	cells_require
 	# At securelevel > 0 secmodel_securelevel refuses every load itself;
 	# at 0 or below a permitted load of a missing module says ENOENT.
@@ -120,6 +131,7 @@ modload_body()
 tc sysctl_write "sysctl write (kern.hostname to itself): low ok, medium/high denied"
 sysctl_write_body()
 {
+	common
 	cells_require
 	row sysctl-write ok deny deny --
 }
@@ -127,6 +139,7 @@ sysctl_write_body()
 tc settime "settimeofday to now: low ok, medium/high denied"
 settime_body()
 {
+	common
 	cells_require
 	row settime ok deny deny --
 }
@@ -134,6 +147,7 @@ settime_body()
 tc chroot "chroot(2): low ok, medium/high denied"
 chroot_body()
 {
+	common
 	cells_require
 	row chroot ok deny deny --
 }
@@ -141,6 +155,7 @@ chroot_body()
 tc sysvipc "SysV IPC permission bypass: low/medium ok, high denied"
 sysvipc_body()
 {
+	common
 	cells_require
 	key=$(( ($$ % 100000) + 424200000 ))
 	probe shm-create "${key}" 12345 >/dev/null ||
@@ -155,6 +170,7 @@ sysvipc_body()
 }
 sysvipc_cleanup()
 {
+	common
 	[ -f shm.key ] && probe shm-remove "$(cat shm.key)" >/dev/null
 	cells_cleanup
 }

@@ -6,7 +6,11 @@
 # credential-hook mistakes) nor leak references: afterwards both cells
 # have no members left and destroy succeeds.
 
-. "$(atf_get_srcdir)/cells_common.subr"
+# The shared helpers; atf_get_srcdir is only reliable inside test cases.
+common()
+{
+	. "$(atf_get_srcdir)/cells_common.subr"
+}
 
 atf_test_case fork_exit cleanup
 fork_exit_head()
@@ -17,6 +21,7 @@ fork_exit_head()
 }
 fork_exit_body()
 {
+	common
 	cells_require
 	mkcell f-low low
 	L_ID=${CELL_ID}
@@ -39,6 +44,7 @@ fork_exit_body()
 }
 fork_exit_cleanup()
 {
+	common
 	cells_cleanup
 }
 

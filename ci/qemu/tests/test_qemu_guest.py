@@ -158,3 +158,13 @@ def test_probe_usage_errors(cellprobe: Path) -> None:
     assert got.returncode == 2 and "bad number 'lots'" in got.stderr
     got = run_probe(cellprobe, "see", "1")
     assert got.returncode == 2 and "needs NetBSD" in got.stderr
+
+
+@pytest.mark.parametrize("path", sorted(ATF.glob("t_*.sh")), ids=lambda p: p.name)
+def test_bodies_and_cleanups_load_the_helpers_first(path: Path) -> None:
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.endswith(("_body()", "_cleanup()")):
+            assert lines[i + 1] == "{" and lines[i + 2] == "\tcommon", (path.name, line)
+    assert "atf_get_srcdir" not in "\n".join(
+        ln for ln in lines if not ln.startswith(("\t", "#"))), "srcdir used outside a test case"
