@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cells import __version__
 
 
@@ -103,3 +105,24 @@ def test_auto_backend_notice_goes_to_stderr(state_dir: Path) -> None:
     assert (
         proc.stderr == "cells: secmodel_cell not loaded; using the sim backend (enforces nothing)\n"
     )
+
+
+def test_an_optional_verb_that_is_not_installed_is_left_out(
+    cellctl: Any, monkeypatch: Any
+) -> None:
+    import cells.cli.ctl as ctl
+
+    monkeypatch.setitem(ctl.COMMANDS, "jail", "jail:jail")
+    monkeypatch.setattr(ctl, "OPTIONAL", {*ctl.OPTIONAL, "jail"})
+    result = cellctl("--help")
+    assert result.exit_code == 0
+    assert "  jail" not in result.stdout and "  explain" in result.stdout
+    assert cellctl("list").exit_code == 0
+
+
+def test_a_broken_verb_module_is_not_hidden(monkeypatch: Any) -> None:
+    import cells.cli.ctl as ctl
+
+    monkeypatch.setitem(ctl.COMMANDS, "jail", "jail:jail")
+    with pytest.raises(ModuleNotFoundError):
+        ctl.cli().get_command(None, "jail")

@@ -31,7 +31,8 @@ EPILOG = """\b
 Examples:
   cellctl create web --root /var/cells/web --profile high --port 80 --port 443
   cellctl list
-  cellctl exec web /usr/sbin/httpd -f
+  cellctl exec web -- /usr/sbin/httpd -f
+  cellctl supervise web -- /usr/sbin/httpd -f
   cellctl explain web process.signal host
   cellctl stats --prometheus
   cellctl destroy web
