@@ -222,6 +222,10 @@ class ServiceRunner:
                 delay = min(delay * 2, spec.backoff_max)
                 self.restarts += 1
             self._set_state("stopped")
+        except Exception as exc:
+            # A bug must not leave the service looking alive; say what broke.
+            self.pid = None
+            self._set_state("failed", f"supervisor error: {type(exc).__name__}: {exc}")
         finally:
             self._resolve_first_attempt()
 

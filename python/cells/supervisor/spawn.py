@@ -48,11 +48,15 @@ def spawn(
     capture: bool = True,
 ) -> Spawned:
     """Start `argv` after `setup`; raise `SpawnError` with one line on failure."""
-    report_r, report_w = os.pipe()
-    out_r = out_w = err_r = err_w = -1
-    if capture:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+    fds: list[int] = []
+    try:
+        for _ in range(3 if capture else 1):
+            fds.extend(os.pipe())
+    except OSError as exc:
+        _close(*fds)
+        raise SpawnError(f"cannot start {argv[0]} in {setup.label}: {exc.strerror}") from None
+    report_r, report_w = fds[0], fds[1]
+    out_r, out_w, err_r, err_w = fds[2:6] if capture else (-1, -1, -1, -1)
 
     def child_setup() -> None:
         setup.run(report_w)
@@ -78,10 +82,10 @@ def spawn(
         reason = _read_report(report_r) or f"cannot start in {setup.label}"
         _close(out_r, err_r)
         raise SpawnError(reason) from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         _read_report(report_r)
         _close(out_r, err_r)
-        reason = exc.strerror or str(exc)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SpawnError(f"cannot run {argv[0]} in {setup.label}: {reason}") from None
     os.close(report_r)
     if not capture:
