@@ -58,7 +58,7 @@ bench: venv
 
 qemu-test: venv
 	$(VPY) -m ci.qemu.run --release "$(NETBSD_RELEASE)" \
-	    $(if $(NETBSD_SETS),--sets "$(NETBSD_SETS)")
+	    $(if $(NETBSD_SETS),--sets "$(NETBSD_SETS)") $(QEMU_TEST_ARGS)
 
 clean:
 	$(MAKE) -C tests/c clean
