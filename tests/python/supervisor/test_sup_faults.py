@@ -8,7 +8,6 @@ import os
 import pytest
 from cells.supervisor import ServiceSpec, Supervisor, parse_restart
 from cells.supervisor import service as service_module
-from cells.supervisor import spawn as spawn_module
 from sup_helpers import Recorder, run
 
 
@@ -36,7 +35,7 @@ def test_running_out_of_descriptors_is_one_line(
             raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
         return real_pipe()
 
-    monkeypatch.setattr(spawn_module.os, "pipe", pipe)
+    monkeypatch.setattr(os, "pipe", pipe)
     before = set(os.listdir("/proc/self/fd"))
     spec = ServiceSpec(name="x", argv=("true",), restart=parse_restart("no"))
     state, message, unreaped = _start_once(spec, rec)
