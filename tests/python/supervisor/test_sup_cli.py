@@ -174,14 +174,15 @@ def test_sigterm_stops_with_grace_then_kill_and_exits_0(
     sim_kernel.destroy("web")
 
 
-def test_sigint_stops_a_polite_service_quickly(
-    sim_env: dict[str, str], web: Path, state_dir: Path
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_sigint_and_sighup_stop_a_polite_service_quickly(
+    sim_env: dict[str, str], web: Path, state_dir: Path, sig: int
 ) -> None:
     proc = _spawn_cli(sim_env, "--", "sh", "-c", "echo ready; exec sleep 60")
     try:
         _wait_for_log(state_dir, "ready")
         began = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=10)
         took = time.monotonic() - began
     finally:

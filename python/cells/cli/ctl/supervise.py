@@ -1,11 +1,11 @@
 """`cellctl supervise CELL -- CMD...`: run one service in a cell, in the foreground.
 
 Runs the supervisor engine (`cells.supervisor`) for a single service until
-SIGTERM or SIGINT, then stops the service (TERM to its process group, KILL
-after the grace period) and exits 0.  Output lines go to syslog with the
-tag `cell/<name>` on NetBSD, and to the local log store (read back by
-`cellmgr logs`) on the sim or when `--log-dir` is given.  State changes are
-reported on stderr.  Registered by the `cellctl` group
+SIGTERM, SIGINT or SIGHUP, then stops the service (TERM to its process
+group, KILL after the grace period) and exits 0.  Output lines go to syslog
+with the tag `cell/<name>` on NetBSD, and to the local log store (read back
+by `cellmgr logs`) on the sim or when `--log-dir` is given.  State changes
+are reported on stderr.  Registered by the `cellctl` group
 (`cells.cli.ctl.__init__`).
 """
 
@@ -117,8 +117,8 @@ def supervise(
     log_dir: str | None,
     syslog_facility: str,
 ) -> None:
-    """Run COMMAND as a service in CELL and keep it running until SIGTERM or
-    SIGINT; then stop it (TERM, KILL after --stop-timeout) and exit.
+    """Run COMMAND as a service in CELL and keep it running until SIGTERM,
+    SIGINT or SIGHUP; then stop it (TERM, KILL after --stop-timeout) and exit.
 
     The service runs in its own process group: a stop reaches every process
     it started.  Its stdout and stderr lines go to syslog (tag "cell/NAME",
@@ -127,7 +127,7 @@ def supervise(
 
     \b
     Exit status:
-      0  stopped by SIGTERM/SIGINT, or the service exited 0 and is not restarted
+      0  stopped by a signal, or the service exited 0 and is not restarted
       1  error: unknown cell or user, the service could not be started, it
          exited non-zero with no restart left, or it was given up on
       2  usage error
@@ -219,7 +219,9 @@ async def _run(app: Application, kernel: Kernel, spec: ServiceSpec) -> tuple[int
 
     loop = asyncio.get_running_loop()
     requested = asyncio.Event()
-    signals = (signal.SIGTERM, signal.SIGINT)
+    # SIGHUP too: a supervisor whose terminal goes away must not leave its
+    # service running unsupervised in another session.
+    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     for sig in signals:
         loop.add_signal_handler(sig, requested.set)
     sup = Supervisor(kernel=kernel, on_event=_reporter(app))
