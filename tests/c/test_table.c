@@ -331,6 +331,14 @@ test_bind_addrs(void)
 	T_EQ(reason, CELL_R_BIND_ADDR);
 	t_bind_obj(&o, CELL_AF_INET6, NULL, 0, 80);
 	T_EQ(cell_decide(core, &s, CELL_OP_NET_BIND, &o, &reason), CELL_DENY);
+	/* The wildcard with port 0 is connect(2)'s implicit bind. */
+	t_bind_obj(&o, CELL_AF_INET, NULL, 0, 0);
+	T_EQ(cell_decide(core, &s, CELL_OP_NET_BIND, &o, &reason), CELL_DEFER);
+	T_EQ(reason, CELL_R_PORT_FREE);
+	t_bind_obj(&o, CELL_AF_INET6, NULL, 0, 0);
+	T_EQ(cell_decide(core, &s, CELL_OP_NET_BIND, &o, &reason), CELL_DEFER);
+	t_bind_obj(&o, 0, NULL, 0, 0);
+	T_EQ(cell_decide(core, &s, CELL_OP_NET_BIND, &o, &reason), CELL_DENY);
 	t_bind_obj(&o, 0, v4a, 4, 80);
 	T_EQ(cell_decide(core, &s, CELL_OP_NET_BIND, &o, &reason), CELL_DENY);
 	t_bind_obj(&o, 5, v4a, 4, 80);

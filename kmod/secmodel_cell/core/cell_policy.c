@@ -175,8 +175,14 @@ cell_bind_addr_ok(const struct cell_rec *rec, const struct cell_object *obj)
 	for (i = 0; i < alen; i++)
 		if (obj->co_addr[i] != 0)
 			break;
+	/*
+	 * The wildcard reaches every address, so it is refused for a fixed
+	 * port.  With port 0 it is what connect(2) on an unbound socket
+	 * asks for (an ephemeral port, source address chosen by routing);
+	 * refusing it would cut the cell off from outbound connections.
+	 */
 	if (i == alen)
-		return 0;	/* wildcard: would reach every address */
+		return obj->co_port == 0;
 	for (i = 0; i < rec->c_naddrs && i < CELL_ADDRS_MAX; i++) {
 		ca = &rec->c_addrs[i];
 		if (ca->ca_family == obj->co_family &&
