@@ -209,9 +209,10 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
                               disk_size=cfg.disk_size, memory=cfg.memory, console=console)
         run_commands(second, boot_args, plan.stage2(cfg, devices), cfg, log, "boot2")
         probe: str | None = None
+        alive = True
         if cfg.reboot_probe:
-            probe = reboot_probe(second, cfg, log)
-        if probe in (None, "EPERM"):
+            probe, alive = reboot_probe(second, cfg, log)
+        if alive:
             run_step("halt", cfg.limit("halt"), second.halt, log, second.kill)
     finally:
         console.close()
@@ -236,19 +237,23 @@ def run_commands(session: GuestSession, boot_args: list[str], cmds: list[plan.Gu
             )
 
 
-def reboot_probe(session: GuestSession, cfg: config.RunConfig, log: StepLog) -> str | None:
+def reboot_probe(session: GuestSession, cfg: config.RunConfig,
+                 log: StepLog) -> tuple[str | None, bool]:
+    """Run the probe; (the errno it printed, whether the guest still answers)."""
     c = plan.reboot_probe_command()
     mark = session.console.mark()
     limit = cfg.limit(c.step)
+    alive = True
     try:
         run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log,
                  session.kill)
     except StepTimeout:
-        pass
+        alive = False
     except Exception as exc:  # pexpect EOF/TIMEOUT: the guest stopped answering
         say(f"reboot probe: the guest stopped answering ({type(exc).__name__})")
         session.kill()
-    return plan.reboot_probe_result(session.console.since(mark))
+        alive = False
+    return plan.reboot_probe_result(session.console.since(mark)), alive
 
 
 def report(run_dir: Path, scratch: Path, cfg: config.RunConfig, probe: str | None,
@@ -275,6 +280,10 @@ def report(run_dir: Path, scratch: Path, cfg: config.RunConfig, probe: str | Non
     v = plan.verdict(summary, atf_status, py_status, cfg.python_tests, probe, cfg.reboot_probe)
     for line in log.lines():
         print(f"step: {line}")
+    status_txt = out / "status.txt"
+    if status_txt.is_file():
+        for line in status_txt.read_text(errors="replace").splitlines()[:2]:
+            print(f"guest: {line}")
     for line in v.lines:
         print(line)
     print(f"logs: {run_dir}")

@@ -55,21 +55,25 @@ class GuestDevices:
 def guest_devices(image_kind: str) -> GuestDevices:
     """Where the guest finds the images that boot_args() attaches.
 
-    The system disk is IDE index 0 (wd0).  boot_args() adds the project
-    image next and the scratch disk after it, so on the PIIX IDE of the pc
-    machine an ISO becomes cd0 and the scratch disk the second hard disk,
-    wd1; a tar project disk is wd1 and pushes the scratch disk to wd2.
+    boot_args() pins IDE indexes: the system disk is index 0 (wd0, placed
+    by anita), the scratch disk index 1 -- the primary slave, which anita's
+    own test runs use and NetBSD names wd1 -- and the project image index
+    2, the secondary master: an ISO there is the only CD, cd0; a tar disk
+    is the third hard disk, wd2.
     """
     if image_kind == "iso":
         return GuestDevices(project="/dev/cd0a", project_kind="iso", scratch="/dev/rwd1d")
     if image_kind == "tar":
-        return GuestDevices(project="/dev/rwd1d", project_kind="tar", scratch="/dev/rwd2d")
+        return GuestDevices(project="/dev/rwd2d", project_kind="tar", scratch="/dev/rwd1d")
     raise ValueError(f"unknown image kind {image_kind!r}")
 
 
-def drive(path: str, media: str, *, readonly: bool = False, snapshot: bool = False) -> list[str]:
-    """One -drive option in anita's style (raw format, IDE by default)."""
-    attrs = [f"file={path.replace(',', ',,')}", "format=raw", f"media={media}"]
+def drive(
+    path: str, media: str, index: int, *, readonly: bool = False, snapshot: bool = False
+) -> list[str]:
+    """One -drive option in anita's style (raw format, IDE), at a fixed index."""
+    attrs = [f"file={path.replace(',', ',,')}", "format=raw", f"media={media}",
+             f"index={index}"]
     if readonly:
         attrs.append("readonly=on")
     if snapshot:
@@ -80,19 +84,19 @@ def drive(path: str, media: str, *, readonly: bool = False, snapshot: bool = Fal
 def boot_args(
     project_image: str, image_kind: str, scratch_image: str, network: bool
 ) -> list[str]:
-    """Arguments for the boots that test: project image, scratch disk, network.
+    """Arguments for the boots that test: scratch disk, project image, network.
 
     IDE hard disks cannot be read-only in QEMU, so a tar project disk is
     attached with snapshot=on instead (guest writes never reach the file).
     The network (user-mode, no host forwards) is only there for pkg_add;
     otherwise QEMU's default NIC is switched off.
     """
+    args = drive(scratch_image, "disk", 1)
     if image_kind == "iso":
-        args = drive(project_image, "cdrom", readonly=True)
+        args += drive(project_image, "cdrom", 2, readonly=True)
     elif image_kind == "tar":
-        args = drive(project_image, "disk", snapshot=True)
+        args += drive(project_image, "disk", 2, snapshot=True)
     else:
         raise ValueError(f"unknown image kind {image_kind!r}")
-    args += drive(scratch_image, "disk")
     args += ["-nic", "user,model=e1000"] if network else ["-nic", "none"]
     return args

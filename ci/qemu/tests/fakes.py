@@ -61,6 +61,7 @@ class Guest:
         self.python_status = "skipped: no Python in the guest"
         self.reboot_answer = "EPERM"
         self.status_for: dict[str, int] = {}
+        self.halts = 0
 
 
 def installer_anita(guest: Guest) -> types.ModuleType:
@@ -103,6 +104,7 @@ def installer_anita(guest: Guest) -> types.ModuleType:
             guest.commands.append(cmd)
             if " save " in cmd and self.scratch is not None:
                 files = {"cells-results/atf.tps": guest.tps,
+                         "cells-results/status.txt": "kern.securelevel=1\nuname: NetBSD\n",
                          "cells-results/atf-run.status": f"{guest.atf_status}\n",
                          "cells-results/python.status": guest.python_status + "\n"}
                 with open(self.scratch, "r+b") as fh:
@@ -116,7 +118,7 @@ def installer_anita(guest: Guest) -> types.ModuleType:
             return 0
 
         def halt(self) -> None:
-            pass
+            guest.halts += 1
 
     mod.Anita = Anita  # type: ignore[attr-defined]
     mod.distribution = lambda d, sets=None: ("dist", d, tuple(sets or ()))  # type: ignore[attr-defined]

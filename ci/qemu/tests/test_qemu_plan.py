@@ -35,7 +35,7 @@ def test_stage1_builds_installs_and_configures() -> None:
 def test_stage1_tar_unpacks_from_the_raw_disk() -> None:
     first = plan.stage1(cfg(), vmm.guest_devices("tar"))[0]
     assert first.command == (
-        "rm -rf /usr/cells && mkdir -p /usr/cells && (cd /usr/cells && tar -xpf /dev/rwd1d)")
+        "rm -rf /usr/cells && mkdir -p /usr/cells && (cd /usr/cells && tar -xpf /dev/rwd2d)")
 
 
 def test_stage1_kernel_choices() -> None:
@@ -55,7 +55,7 @@ def test_stage1_kernel_choices() -> None:
 def test_stage2_order_and_python_modes() -> None:
     got = plan.stage2(cfg(python_tests="off"), vmm.guest_devices("tar"))
     assert [c.command.split()[2] for c in got] == ["status", "run-tests", "save"]
-    assert got[-1].command.endswith("save /var/tmp/cells-results /dev/rwd2d 57600")
+    assert got[-1].command.endswith("save /var/tmp/cells-results /dev/rwd1d 57600")
     assert got[-1].must_succeed and not got[1].must_succeed
     got = plan.stage2(cfg(python_tests="require", pkg_path="https://p/All"),
                       vmm.guest_devices("iso"))

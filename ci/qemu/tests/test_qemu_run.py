@@ -55,6 +55,8 @@ def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
     out = capsys.readouterr().out
     assert "atf: 2 passed, 0 failed" in out and "result: PASS" in out
     assert "reboot-probe: EPERM" in out
+    assert "guest: kern.securelevel=1" in out
+    assert guest.halts == 2
     # install once (persistent), boot 1 persistent, boot 2 on a snapshot
     assert [i["persist"] for i in guest.instances] == [True, True, False]
     assert all(i["vmm"] == "qemu" and i["image_format"] == "sparse" for i in guest.instances)
@@ -87,6 +89,14 @@ def test_an_allowed_reboot_fails_the_run(tree: Path, tmp_path: Path, guest: Gues
     guest.reboot_answer = "halted"
     assert run.main(argv(tree, tmp_path)) == 1
     assert "reboot-probe: FAIL" in capsys.readouterr().out
+
+
+def test_an_unexpected_reboot_errno_fails_but_still_halts(
+        tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]) -> None:
+    guest.reboot_answer = "EINVAL"
+    assert run.main(argv(tree, tmp_path)) == 1
+    assert "reboot-probe: FAIL (EINVAL)" in capsys.readouterr().out
+    assert guest.halts == 2
 
 
 def test_a_failed_build_is_one_line_exit_2(tree: Path, tmp_path: Path, guest: Guest,

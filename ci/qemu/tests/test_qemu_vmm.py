@@ -27,11 +27,11 @@ def test_kvm_unusable_when_not_kvm() -> None:
     assert not ok and "KVM_GET_API_VERSION" in why
 
 
-def test_iso_boot_args_attach_a_cd_then_the_scratch_disk() -> None:
+def test_iso_boot_args_attach_the_scratch_disk_then_a_cd() -> None:
     args = vmm.boot_args("/w/project.iso", "iso", "/w/results.img", network=False)
     assert args == [
-        "-drive", "file=/w/project.iso,format=raw,media=cdrom,readonly=on",
-        "-drive", "file=/w/results.img,format=raw,media=disk",
+        "-drive", "file=/w/results.img,format=raw,media=disk,index=1",
+        "-drive", "file=/w/project.iso,format=raw,media=cdrom,index=2,readonly=on",
         "-nic", "none",
     ]
     dev = vmm.guest_devices("iso")
@@ -40,12 +40,13 @@ def test_iso_boot_args_attach_a_cd_then_the_scratch_disk() -> None:
 
 def test_tar_boot_args_and_devices() -> None:
     args = vmm.boot_args("/w/p.tar", "tar", "/w/r.img", network=True)
-    assert args[:2] == ["-drive", "file=/w/p.tar,format=raw,media=disk,snapshot=on"]
+    assert args[2:4] == ["-drive", "file=/w/p.tar,format=raw,media=disk,index=2,snapshot=on"]
     assert args[-2:] == ["-nic", "user,model=e1000"]
     assert "hostfwd" not in " ".join(args)
     dev = vmm.guest_devices("tar")
-    assert (dev.project, dev.scratch) == ("/dev/rwd1d", "/dev/rwd2d")
+    assert (dev.project, dev.scratch) == ("/dev/rwd2d", "/dev/rwd1d")
 
 
 def test_commas_in_paths_are_escaped() -> None:
-    assert vmm.drive("/a,b/img", "disk") == ["-drive", "file=/a,,b/img,format=raw,media=disk"]
+    assert vmm.drive("/a,b/img", "disk", 1) == [
+        "-drive", "file=/a,,b/img,format=raw,media=disk,index=1"]
