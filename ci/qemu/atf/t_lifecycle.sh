@@ -128,7 +128,7 @@ destroy_zombie_body()
 	common
 	cells_require
 	mkcell zomb low
-	probe zombie "${CELL_ID}" "${CELL_ROOT}" >zombie.pid &
+	probe zombie "${CELL_ID}" "${CELL_ROOT}" >zombie.pid 2>/dev/null &
 	parent=$!
 	echo "${parent}" >>pids.list
 	n=0

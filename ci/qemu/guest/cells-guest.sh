@@ -219,7 +219,8 @@ cmd_python_tests()
 	    --junitxml="${out}/pytest.xml" tests/python) >"${out}/pytest.txt" 2>&1
 	status=$?
 	tail -n 5 "${out}/pytest.txt"
-	echo "ran: pytest -m netbsd exit ${status}" >"${out}/python.status"
+	echo "ran: pytest -m netbsd exit ${status} ($(tail -n 1 "${out}/pytest.txt"))" \
+	    >"${out}/python.status"
 	return "${status}"
 }
 

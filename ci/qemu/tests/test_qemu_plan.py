@@ -100,7 +100,11 @@ def test_verdict_failures() -> None:
     assert verdict(reboot_probe=None).status == 1
     assert verdict(reboot_probe="ok").status == 1
     assert verdict(reboot_probe=None, reboot_probe_wanted=False).status == 0
-    assert verdict(python_status="ran: pytest -m netbsd exit 1").status == 1
+    assert verdict(python_status="ran: pytest -m netbsd exit 1 (1 failed)").status == 1
     assert verdict(python_mode="require").status == 1
     assert verdict(python_mode="require",
-                   python_status="ran: pytest -m netbsd exit 0").status == 0
+                   python_status="ran: pytest -m netbsd exit 0 (9 passed)").status == 0
+    # Nothing collected: tolerated unless the Python tests are required.
+    assert verdict(python_status="ran: pytest -m netbsd exit 5 (no tests)").status == 0
+    assert verdict(python_mode="require",
+                   python_status="ran: pytest -m netbsd exit 5 (no tests)").status == 1
