@@ -166,11 +166,31 @@ class CellUI(App[None]):
         elif request.kind == "backups":
             for screen in self._storage_screens():
                 screen.show_backups(parse_backups(result))
+        elif request.kind == "apply":
+            self._report_apply(result)
         else:
             self.notify(f"{request.label}: done", title="cellmgr")
             if request.kind == "backup":
                 for screen in self._storage_screens():
                     screen.action_refresh()
+
+    def _report_apply(self, result: Any) -> None:
+        """Apply answers with one result per action; say if any failed."""
+        actions = result.get("actions", []) if isinstance(result, dict) else []
+        failed = [a for a in actions if isinstance(a, dict) and a.get("ok") is False]
+        if failed:
+            first = failed[0]
+            self.notify(
+                f"apply: {first.get('action', '?')} failed: {first.get('detail', '')}"
+                f" ({len(failed)} of {len(actions)} actions failed)",
+                title="failed",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+        else:
+            n = len(actions)
+            self.notify(f"apply: done ({n} action{'' if n == 1 else 's'})", title="cellmgr")
 
     def on_failed(self, message: Failed) -> None:
         self.notify(

@@ -122,9 +122,12 @@ class DaemonLink:
         self._follow.discard(cell)
 
     def take_snapshot(self) -> Snapshot | None:
-        """The newest snapshot; re-arms the `CellsChanged` notice.  Parsed
-        here, once per render, not once per push."""
+        """The newest snapshot; re-arms the `CellsChanged` notice."""
         self._snapshot_noticed = False
+        return self._current()
+
+    def _current(self) -> Snapshot | None:
+        # Parsed on demand, once per render, not once per push.
         if self._raw_snapshot is not None:
             self._snapshot = parse_snapshot(self._raw_snapshot, self._clock())
             self._raw_snapshot = None
@@ -263,7 +266,7 @@ class DaemonLink:
     def _cell_name(self, ref: Any) -> str:
         """Audit records name the cell by kernel id; map it to a name."""
         if isinstance(ref, int):
-            snapshot = self._snapshot if self._raw_snapshot is None else self.take_snapshot()
+            snapshot = self._current()
             for cell in snapshot.cells if snapshot is not None else ():
                 if cell.id == ref:
                     return cell.name

@@ -17,7 +17,14 @@ from textual.message import Message
 
 @dataclass(frozen=True)
 class Request:
-    """One call to the daemon; `label` names it for people ("stop web")."""
+    """One call to the daemon; `label` names it for people ("stop web").
+
+    `kind` says where the answer goes: "action" and "backup" (a
+    notification; "backup" also refreshes the backups list), "apply" (a
+    summary of what was applied), "plan" (the plan screen), "volumes" and
+    "backups" (the storage screen); "poll", "subscribe" and "tail" are the
+    link's own and never reach the app.
+    """
 
     method: str
     params: dict[str, Any] = field(default_factory=dict)

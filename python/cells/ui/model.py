@@ -201,6 +201,7 @@ _CELL_KEYS = frozenset(
         "name", "id", "state", "status", "profile", "procs", "nprocs",
         "cpu_1s", "cpu_10s", "memory", "mem", "vmsize", "rss", "started",
         "started_at", "age", "health", "ports",
+        "service_digest",  # the daemon's change detection, not for people
     }
 )  # fmt: skip
 

@@ -108,6 +108,8 @@ class FakeDaemon:
         #: cells a `plan`/`apply` would create (name -> record)
         self.desired: dict[str, dict[str, Any]] = {}
         self.failures: dict[str, tuple[str, str]] = {}
+        #: cells whose creation fails during apply (name -> detail)
+        self.broken: dict[str, str] = {}
         self.protocol = 1
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.connections = 0
@@ -294,11 +296,16 @@ class FakeDaemon:
         if method == "apply":
             if "fingerprint" in params and params["fingerprint"] != f"fp-{self._plans}":
                 raise protocol.ProtocolError("invalid", "the plan is stale; plan again")
-            results = [{"op": "cell.create", "name": n, "ok": True} for n in sorted(self.desired)]
-            self.cells.update(self.desired)
-            self.desired = {}
+            results = [
+                {"action": f"cell.create {n}", "changed": [], "ok": n not in self.broken,
+                 "detail": self.broken.get(n, "")}
+                for n in sorted(self.desired)
+            ]  # fmt: skip
+            self.cells.update({n: c for n, c in self.desired.items() if n not in self.broken})
+            self.desired = {n: c for n, c in self.desired.items() if n in self.broken}
             self._push_cells()
-            return {"fingerprint": f"fp-{self._plans}", "actions": results}
+            ok = all(r["ok"] for r in results)
+            return {"fingerprint": f"fp-{self._plans}", "ok": ok, "actions": results}
         if method == "volumes.list":
             return {"volumes": copy.deepcopy(self.volumes)}
         if method == "backup.list":

@@ -172,7 +172,7 @@ def test_apply_shows_the_plan_then_applies_it(fake: FakeDaemon) -> None:
             await pilot.press("y")
             await wait_for(pilot, lambda: "proxy" in row_texts(app))
             assert ("apply", {"cells": [], "fingerprint": "fp-1"}) in fake.calls
-            assert app.noted("apply: done")
+            assert app.noted("apply: done (1 action)")
             # nothing left to do: the plan says so and y does not apply
             await pilot.press("a")
             await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
@@ -199,6 +199,28 @@ def test_apply_of_a_plan_that_went_stale_is_refused(fake: FakeDaemon) -> None:
             await wait_for(pilot, lambda: app.noted("stale", "error"))
             assert app.noted("apply: the plan is stale; plan again", "error")
             assert "proxy" not in row_texts(app)
+
+    run(scenario())
+
+
+def test_apply_with_a_failed_action_says_which(fake: FakeDaemon) -> None:
+    fake.desired = {"proxy": cell("proxy", 7, state="created"), "smtp": cell("smtp", 8)}
+    fake.broken = {"smtp": "create cell 'smtp': a port is reserved by another cell"}
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.noted("apply:", "error"))
+            assert app.noted(
+                "apply: cell.create smtp failed: create cell 'smtp': a port is reserved"
+                " by another cell (1 of 2 actions failed)",
+                "error",
+            )
+            assert "proxy" in row_texts(app) and "smtp" not in row_texts(app)
 
     run(scenario())
 
