@@ -8,6 +8,7 @@ the ABI header, and its portable operations are built and run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -168,3 +169,34 @@ def test_bodies_and_cleanups_load_the_helpers_first(path: Path) -> None:
             assert lines[i + 1] == "{" and lines[i + 2] == "\tcommon", (path.name, line)
     assert "atf_get_srcdir" not in "\n".join(
         ln for ln in lines if not ln.startswith(("\t", "#"))), "srcdir used outside a test case"
+
+
+SHIM = Path(__file__).resolve().parent / "nbshim"
+
+
+def test_cellprobe_netbsd_code_against_netbsd_headers(tmp_path: Path) -> None:
+    """The NetBSD-only half of cellprobe.c, against a real NetBSD sys/ tree.
+
+    NetBSD's kernel headers declare everything it uses from the kernel
+    (sysctl, kinfo_proc2, ktrace, modctl, ptrace, mount, tmpfs_args); the
+    few libc declarations come from the small shims in nbshim/.
+    """
+    sys_tree = os.environ.get("NETBSD_SYS", "")
+    if not sys_tree:
+        pytest.skip("set NETBSD_SYS=/path/to/netbsd/sys to check cellprobe's NetBSD code")
+    sys_dir = Path(sys_tree)
+    if not (sys_dir / "sys" / "sysctl.h").is_file():
+        pytest.skip(f"NETBSD_SYS={sys_tree} has no sys/sysctl.h")
+    if GCC is None:
+        pytest.skip("gcc not installed: apt-get install gcc")
+    inc = tmp_path / "inc"
+    shutil.copytree(SHIM, inc)
+    (inc / "machine").symlink_to(sys_dir / "arch" / "amd64" / "include")
+    (inc / "x86").symlink_to(sys_dir / "arch" / "x86" / "include")
+    proc = subprocess.run(
+        ["gcc", "-std=gnu99", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-nostdinc",
+         "-D__NetBSD__", "-D_NETBSD_SOURCE", "-D__x86_64__", "-I", str(inc),
+         "-I", str(sys_dir), "-I", str(sys_dir.parent / "common" / "include"),
+         "-I", str(ABI_DIR), str(ATF / "cellprobe.c")],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,3 @@
+/* limits.h: the few libc declarations cellprobe.c uses, for its NetBSD syntax check. */
+#include <sys/syslimits.h>
+#include <machine/limits.h>

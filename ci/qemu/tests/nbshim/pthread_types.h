@@ -1,0 +1,2 @@
+/* pthread_types.h: the few libc declarations cellprobe.c uses, for its NetBSD syntax check. */
+

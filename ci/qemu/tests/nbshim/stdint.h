@@ -1,0 +1,2 @@
+/* stdint.h: the few libc declarations cellprobe.c uses, for its NetBSD syntax check. */
+#include <sys/stdint.h>

@@ -1,0 +1,5 @@
+/* string.h: the few libc declarations cellprobe.c uses, for its NetBSD syntax check. */
+#include <sys/types.h>
+int strcmp(const char *, const char *); int strncmp(const char *, const char *, size_t);
+size_t strlen(const char *); char *strcpy(char *, const char *); void *memset(void *, int, size_t);
+char *strerror(int);
