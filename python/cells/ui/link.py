@@ -2,8 +2,8 @@
 
 `DaemonLink.run()` is the app's single background worker.  Through
 `cells.ipc.client.AsyncClient` (protocol v1, docs/ipc.md) it connects to
-the daemon's socket, says hello, subscribes to the `cells` and `audit`
-topics and to `log:<cell>` for followed cells, reads `status`, and then
+the daemon's socket, says hello, subscribes to the `cells`, `audit` and
+`daemon` topics and to `log:<cell>` for followed cells, reads `status`, and then
 serves two streams at once: requests the UI queued with `send()` (each a
 pipelined call), and pushes from the daemon.  When the daemon goes away
 it fails what was in flight or queued, posts `Disconnected`, and
@@ -97,6 +97,7 @@ class DaemonLink:
         self._follow: set[str] = set()
         self._last_cells = 0.0
         self._polling = False
+        self._farewell = ""
         self.connected = False
         self.server: dict[str, Any] = {}
 
@@ -159,6 +160,7 @@ class DaemonLink:
 
     async def _one_connection(self, reconnecting: bool) -> str:
         client = AsyncClient(self.path)
+        self._farewell = ""
         try:
             await asyncio.wait_for(self._handshake(client), HANDSHAKE_TIMEOUT)
             self.connected = True
@@ -168,7 +170,7 @@ class DaemonLink:
         except TimeoutError:
             return "the daemon did not answer"
         except ConnectionLost as exc:
-            return self._short(str(exc))
+            return self._farewell or self._short(str(exc))
         except IpcError as exc:
             return f"{exc.code}: {exc}"
         finally:
@@ -186,7 +188,7 @@ class DaemonLink:
         self.server = await client.connect()
         # Subscribe before reading status: a change between the two is then
         # either in the status answer or pushed after it, never lost.
-        topics = ["cells", "audit", *(f"log:{c}" for c in sorted(self._follow))]
+        topics = ["cells", "audit", "daemon", *(f"log:{c}" for c in sorted(self._follow))]
         await client.subscribe(topics)
         self._set_snapshot(await client.status())
 
@@ -258,6 +260,10 @@ class DaemonLink:
             self._set_snapshot(data)
         elif event == "log" and isinstance(data, Mapping):
             self._add_log(str(data.get("cell", "")), data)
+        elif event == "daemon" and isinstance(data, Mapping):
+            if data.get("state") == "stopping":
+                # Said just before the daemon closes every connection.
+                self._farewell = f"the daemon is stopping ({data.get('message') or 'no reason'})"
         elif event == "audit" and isinstance(data, Mapping):
             cell = self._cell_name(data.get("cell"))
             if cell in self._follow:

@@ -149,10 +149,14 @@ class FakeDaemon:
         self._await(listen())
         return self
 
-    def stop(self) -> None:
-        """The daemon goes away: listener closed, every connection dropped."""
+    def stop(self, farewell: bool = False) -> None:
+        """The daemon goes away: listener closed, every connection dropped;
+        with `farewell`, after a `daemon` "stopping" event, as on SIGTERM."""
 
         async def close() -> None:
+            if farewell:
+                self._push("daemon", {"state": "stopping", "message": "daemon stops"}, "daemon")
+                await asyncio.sleep(0.05)
             if self._server is not None:
                 self._server.close()
                 self._server = None

@@ -379,6 +379,19 @@ def test_daemon_gone_banner_then_reconnect(fake: FakeDaemon) -> None:
     run(scenario())
 
 
+def test_a_daemon_that_says_goodbye_is_reported_as_stopping(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            assert fake.subscribed("daemon")
+            fake.stop(farewell=True)
+            await wait_for(pilot, lambda: "unreachable" in banner_text(app))
+            assert "(the daemon is stopping (daemon stops))" in banner_text(app)
+
+    run(scenario())
+
+
 def test_reconnected_banner_goes_away(fake: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cells.ui.app.RECONNECTED_BANNER_SECONDS", 0.3)
 
