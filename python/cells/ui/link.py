@@ -173,6 +173,9 @@ class DaemonLink:
             return self._farewell or self._short(str(exc))
         except IpcError as exc:
             return f"{exc.code}: {exc}"
+        except Exception as exc:
+            # A bug here must not take the whole UI down: say it and retry.
+            return f"cellui could not handle the daemon's answer: {type(exc).__name__}: {exc}"
         finally:
             await client.close()
 

@@ -199,6 +199,15 @@ class FakeDaemon:
     def push(self, event: str, data: Any, topic: str | None = None) -> None:
         self._run(lambda: self._push(event, data, topic or event))
 
+    def send_garbage(self) -> None:
+        """Write a line that is not JSON to every client."""
+
+        def garble() -> None:
+            for client in self._clients:
+                client.writer.write(b"this is not json\n")
+
+        self._run(garble)
+
     def plan_elsewhere(self) -> None:
         """Another client plans: every plan handed out before is stale."""
 

@@ -392,6 +392,19 @@ def test_a_daemon_that_says_goodbye_is_reported_as_stopping(fake: FakeDaemon) ->
     run(scenario())
 
 
+def test_garbage_from_the_daemon_drops_the_connection_and_reconnects(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            fake.send_garbage()
+            await wait_for(pilot, lambda: "unreachable" in banner_text(app))
+            await wait_for(pilot, lambda: "reconnected" in banner_text(app))
+            assert fake.connections == 2 and app.is_running
+
+    run(scenario())
+
+
 def test_reconnected_banner_goes_away(fake: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cells.ui.app.RECONNECTED_BANNER_SECONDS", 0.3)
 
