@@ -120,5 +120,13 @@ class GuestSession:
     def kill(self) -> None:
         """End QEMU now (used when a step runs past its limit)."""
         child = getattr(self._a, "child", None)
-        if child is not None and child.isalive():
+        if child is None:
+            return
+        if child.isalive():
             child.kill(signal.SIGKILL)
+        # anita sets 30 s close delays for slow VMMs; QEMU is dead already.
+        for obj in (child, getattr(child, "ptyproc", None)):
+            if obj is not None:
+                obj.delayafterclose = obj.delayafterterminate = 0.1
+        with contextlib.suppress(Exception):
+            child.close(force=True)
