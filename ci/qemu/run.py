@@ -197,7 +197,12 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     try:
         installer = GuestSession(anita, dist, base, accel, persist=True,
                                  disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+        # anita treats any wd0.img as installed; ours is only once marked so.
+        marker = base / "installed.ok"
+        if not marker.exists():
+            (base / "wd0.img").unlink(missing_ok=True)
         run_step("install", cfg.limit("install"), installer.install, log, installer.kill)
+        marker.touch()
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
         first = GuestSession(anita, dist, run_dir, accel, persist=True,
@@ -290,6 +295,20 @@ def report(run_dir: Path, scratch: Path, cfg: config.RunConfig, probe: str | Non
     return v.status
 
 
+def new_run_dir(work_dir: Path) -> Path:
+    """A fresh run-<time>[-N] directory under work_dir."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stem = time.strftime("run-%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = work_dir / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise HarnessError(f"ci/qemu: cannot make a run directory under {work_dir}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = parse_args(argv)
     log = StepLog()
@@ -305,8 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         anita = anita_compat.load_anita()
         if ns.reinstall and (cfg.work_dir / "base").exists():
             shutil.rmtree(cfg.work_dir / "base")
-        run_dir = cfg.work_dir / time.strftime("run-%Y%m%d-%H%M%S")
-        run_dir.mkdir(parents=True)
+        run_dir = new_run_dir(cfg.work_dir)
         say(f"logs in {run_dir}")
         return run_guest(cfg, anita, kind, tool, log, run_dir)
     except HarnessError as exc:

@@ -71,6 +71,18 @@ def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
     assert (run_dir / "results" / "cells-results" / "atf.tps").read_text() == PASSING_TPS
     assert "reboot-probe: EPERM" in (run_dir / "console.log").read_text()
     assert (tmp_path / "work" / "10.1-amd64" / "base" / "wd0.img").is_file()
+    assert (tmp_path / "work" / "10.1-amd64" / "base" / "installed.ok").is_file()
+
+
+def test_a_half_finished_install_is_redone(tree: Path, tmp_path: Path, guest: Guest) -> None:
+    base = tmp_path / "work" / "10.1-amd64" / "base"
+    base.mkdir(parents=True)
+    (base / "wd0.img").write_bytes(b"half")  # left by a killed install, no marker
+    assert run.main(argv(tree, tmp_path)) == 0
+    assert (base / "wd0.img").read_bytes() != b"half"
+    (base / "wd0.img").write_bytes(b"kept")  # marked installed now: reused
+    assert run.main(argv(tree, tmp_path)) == 0
+    assert (base / "wd0.img").read_bytes() == b"kept"
 
 
 def test_failing_tests_exit_1(tree: Path, tmp_path: Path, guest: Guest,
