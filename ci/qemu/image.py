@@ -133,8 +133,26 @@ def build_iso(
 def build_tar_disk(
     root: Path, files: Sequence[str], out: Path, extras: Mapping[str, Path] | None = None
 ) -> Path:
-    """Write the tree as a tar archive padded to whole MiB (a raw disk image)."""
-    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
+    """Write the tree as a tar archive padded to whole MiB (a raw disk image).
+
+    Plain ustar: the guest's tar need not know pax extended headers.
+    """
+    try:
+        _write_tar(root, files, out, extras)
+    except ValueError as exc:  # a name ustar cannot hold (over 255 bytes)
+        raise HarnessError(f"ci/qemu: cannot put the tree in a tar disk: {exc};"
+                           " use --image iso") from None
+    size = out.stat().st_size
+    padded = max(TAR_PAD, -(-size // TAR_PAD) * TAR_PAD + TAR_PAD)
+    with open(out, "r+b") as fh:
+        fh.truncate(padded)
+    return out
+
+
+def _write_tar(
+    root: Path, files: Sequence[str], out: Path, extras: Mapping[str, Path] | None
+) -> None:
+    with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as tar:
         for name, src in (extras or {}).items():
             tar.add(str(src), arcname=name, filter=_root_owned)
         for rel in files:
@@ -146,11 +164,6 @@ def build_tar_disk(
                     tar.addfile(info, fh)
             else:
                 tar.addfile(info)
-    size = out.stat().st_size
-    padded = max(TAR_PAD, -(-size // TAR_PAD) * TAR_PAD + TAR_PAD)
-    with open(out, "r+b") as fh:
-        fh.truncate(padded)
-    return out
 
 
 def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:

@@ -236,7 +236,8 @@ cmd_save()
 	[ "${size_k}" -lt "${max_k}" ] ||
 	    fail "${out} holds ${size_k} KiB; the scratch disk takes ${max_k}"
 	# Refuse to overwrite a disk that holds anything but zeros.
-	[ "$(tr -d '\000' <"${dev}" | wc -c)" -eq 0 ] ||
+	# shellcheck disable=SC2046
+	[ $(tr -d '\000' <"${dev}" | wc -c) -eq 0 ] ||
 	    fail "${dev} is not blank; refusing to overwrite it"
 	(cd "${parent}" && tar cf "${dev}" "${name}") ||
 	    fail "cannot write results to ${dev}"

@@ -108,6 +108,19 @@ def test_iso_tool_failure_is_one_line(tmp_path: Path) -> None:
                         str(fake), 10.0)
 
 
+def test_tar_disk_is_plain_ustar_and_refuses_overlong_names(tmp_path: Path) -> None:
+    root = small_tree(tmp_path / "tree")
+    out = image.build_tar_disk(root, image.project_files(root), tmp_path / "p.tar")
+    with open(out, "rb") as fh:
+        block = fh.read(512)
+    assert block[257:263] == b"ustar\x00" and block[156:157] == b"0"
+    long_dir = root / ("d" * 120) / ("e" * 120)
+    long_dir.mkdir(parents=True)
+    (long_dir / ("f" * 40)).write_text("x")
+    with pytest.raises(HarnessError, match="use --image iso"):
+        image.build_tar_disk(root, image.project_files(root), tmp_path / "q.tar")
+
+
 def test_results_round_trip(tmp_path: Path) -> None:
     scratch = image.make_scratch(tmp_path / "results.img", 2)
     assert scratch.stat().st_size == 2 << 20
