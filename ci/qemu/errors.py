@@ -21,3 +21,13 @@ class StepTimeout(HarnessError):
         )
         self.step = step
         self.limit = limit
+
+
+class GuestPanic(HarnessError):
+    """The guest kernel panicked or dropped into ddb; seen on the console."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(
+            f"ci/qemu: the guest kernel panicked: {line}; the full trace is in console.log"
+        )
+        self.line = line

@@ -194,9 +194,11 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
 
     base = cfg.work_dir / "base"
     console = ConsoleTee(run_dir / "console.log", sys.stderr.buffer)
+    sessions: list[GuestSession] = []
     try:
         installer = GuestSession(anita, dist, base, accel, persist=True,
                                  disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+        sessions.append(installer)
         # anita treats any wd0.img as installed; ours is only once marked so.
         marker = base / "installed.ok"
         if not marker.exists():
@@ -207,11 +209,13 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
 
         first = GuestSession(anita, dist, run_dir, accel, persist=True,
                              disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+        sessions.append(first)
         run_commands(first, boot_args, plan.stage1(cfg, devices), cfg, log, "boot1")
         run_step("halt", cfg.limit("halt"), first.halt, log, first.kill)
 
         second = GuestSession(anita, dist, run_dir, accel, persist=False,
                               disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+        sessions.append(second)
         run_commands(second, boot_args, plan.stage2(cfg, devices), cfg, log, "boot2")
         probe: str | None = None
         alive = True
@@ -220,6 +224,8 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
         if alive:
             run_step("halt", cfg.limit("halt"), second.halt, log, second.kill)
     finally:
+        for s in sessions:  # a failed step leaves no QEMU behind
+            s.kill()
         console.close()
     return report(run_dir, scratch, cfg, probe, log)
 

@@ -15,6 +15,7 @@ bounded in-memory tail that lets ci.qemu.run read a command's output.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -22,26 +23,48 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
+from ci.qemu.errors import GuestPanic
+
 TAIL_BYTES = 1 << 20
 
 
+# A kernel panic ("[  12.3] panic: ...") or the ddb prompt it leaves.
+PANIC_RE = re.compile(rb"(?:^|[\r\n]|\] )(panic: [^\r\n]*)[\r\n]|(db\{\d+\}> )")
+_SCAN_OVERLAP = 512
+
+
 class ConsoleTee:
-    """A file-like sink for pexpect's logfile_read (bytes)."""
+    """A file-like sink for pexpect's logfile_read (bytes).
+
+    pexpect calls write() from inside expect(), so raising GuestPanic here
+    stops whatever anita was waiting for as soon as the kernel panics,
+    instead of when the step's time limit runs out.
+    """
 
     def __init__(self, path: Path, echo: IO[bytes] | None) -> None:
         self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
         self._echo = echo
         self._tail = bytearray()
         self._total = 0
+        self.panic: str | None = None
 
     def write(self, data: bytes) -> int:
         self._file.write(data)
         if self._echo is not None:
             self._echo.write(data)
+        scan_from = max(0, len(self._tail) - _SCAN_OVERLAP)
         self._tail += data
         if len(self._tail) > TAIL_BYTES:
-            del self._tail[: len(self._tail) - TAIL_BYTES]
+            cut = len(self._tail) - TAIL_BYTES
+            del self._tail[:cut]
+            scan_from = max(0, scan_from - cut)
         self._total += len(data)
+        if self.panic is None:
+            m = PANIC_RE.search(self._tail, scan_from)
+            if m is not None:
+                self._file.flush()
+                self.panic = (m.group(1) or m.group(2)).decode("utf-8", "replace").strip()
+                raise GuestPanic(self.panic)
         return len(data)
 
     def flush(self) -> None:

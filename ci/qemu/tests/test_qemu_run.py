@@ -11,10 +11,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ci.qemu import run
+from ci.qemu import config, run
 from ci.qemu.errors import HarnessError
 from ci.qemu.tests.fakes import PASSING_TPS, Guest, installer_anita, unrelated_anita
 
@@ -61,6 +62,8 @@ def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
     assert [i["persist"] for i in guest.instances] == [True, True, False]
     assert all(i["vmm"] == "qemu" and i["image_format"] == "sparse" for i in guest.instances)
     assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
+    assert guest.instances[0]["dist"] == (
+        "dist", "https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/", config.SETS)
     assert len(guest.boots) == 2 and guest.boots[0] == guest.boots[1]
     assert any("project.tar" in a for a in guest.boots[0])
     steps = [c.split()[2] if c.startswith("sh ") else "unpack" for c in guest.commands]
@@ -188,3 +191,21 @@ def test_a_kernel_file_travels_on_the_image(tree: Path, tmp_path: Path, guest: G
 
     with tarfile.open(run_dir / "project.tar") as tar:
         assert ".cells-kernel/netbsd-DIAGNOSTIC.gz" in tar.getnames()
+
+
+def test_a_guest_panic_ends_the_run_at_once(tree: Path, tmp_path: Path, guest: Guest,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    anita = sys.modules["anita"]
+    original = anita.Anita.shell_cmd
+
+    def panics(self: Any, cmd: str, timeout: float = -1) -> int:
+        if "run-tests" in cmd:
+            self.unstructured_log_f.write(b"[ 99.5] panic: cell: bad handle 7\r\n")
+        return int(original(self, cmd, timeout))
+
+    monkeypatch.setattr(anita.Anita, "shell_cmd", panics)
+    assert run.main(argv(tree, tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("ci/qemu: the guest kernel panicked: panic: cell: bad handle 7")
+    assert not any(" save " in c for c in guest.commands)

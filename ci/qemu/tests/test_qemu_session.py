@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from ci.qemu import anita_compat, config, image, session, vmm
-from ci.qemu.errors import HarnessError, StepTimeout
+from ci.qemu.errors import GuestPanic, HarnessError, StepTimeout
 from ci.qemu.steps import StepLog, run_step
 
 
@@ -85,3 +85,28 @@ def test_real_anita_starts_qemu_with_our_arguments(tmp_path: Path) -> None:
     left = subprocess.run(["pgrep", "-f", str(run / "wd0.img")], capture_output=True,
                           text=True, check=False).stdout
     assert left == "", f"QEMU still running: {left}"
+
+
+PANIC = (b"[  42.1234567] panic: kernel diagnostic assertion \"error == 0\" failed:"
+         b" file \"../../../../kern/kern_auth.c\", line 1067\r\n"
+         b"[  42.1234567] cpu0: Begin traceback...\r\n")
+
+
+def test_a_panic_on_the_console_stops_the_wait(tmp_path: Path) -> None:
+    tee = session.ConsoleTee(tmp_path / "console.log", None)
+    tee.write(b"cells-guest: kern.securelevel=1\r\nno panic: here\r\n")
+    tee.write(PANIC[:30])  # split across reads, as pexpect delivers it
+    with pytest.raises(GuestPanic) as exc:
+        tee.write(PANIC[30:])
+    assert 'panic: kernel diagnostic assertion "error == 0" failed' in str(exc.value)
+    assert tee.panic is not None and tee.panic.startswith("panic: kernel diagnostic")
+    tee.write(b"db{0}> ")  # reported once only
+    tee.close()
+    assert PANIC in (tmp_path / "console.log").read_bytes()
+
+
+def test_the_ddb_prompt_counts_as_a_panic(tmp_path: Path) -> None:
+    tee = session.ConsoleTee(tmp_path / "console.log", None)
+    with pytest.raises(GuestPanic, match=r"db\{0\}>"):
+        tee.write(b"Stopped in pid 1.1 (init) at netbsd:breakpoint+0x5: leave\r\ndb{0}> ")
+    tee.close()
