@@ -33,17 +33,19 @@ counters_and_events_body()
 	A_ID=${CELL_ID}
 	A_ROOT=${CELL_ROOT}
 	since=$(( $(probe head) + 1 ))
+	# shellcheck disable=SC2046
 	set -- $(denies "${A_ID}")
 	p0=$1 s0=$2 n0=$3
 
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		expect EPERM incell "${A_ID}" "${A_ROOT}" signal "${TARGET}" 0
 	done
-	for i in 1 2; do
+	for _ in 1 2; do
 		expect_denied incell "${A_ID}" "${A_ROOT}" route
 	done
 	expect_denied incell "${A_ID}" "${A_ROOT}" mknod /tmp/node
 
+	# shellcheck disable=SC2046
 	set -- $(denies "${A_ID}")
 	dp=$(($1 - p0)) ds=$(($2 - s0)) dn=$(($3 - n0))
 	echo "counter deltas: process=${dp} system=${ds} network=${dn}"
@@ -51,6 +53,7 @@ counters_and_events_body()
 	[ "${dn}" -ge 2 ] || atf_fail "network counter grew by ${dn}, want >= 2"
 	[ "${ds}" -ge 1 ] || atf_fail "system counter grew by ${ds}, want >= 1"
 
+	# shellcheck disable=SC2046
 	set -- $(probe events "${since}" "${A_ID}")
 	echo "events since ${since}: process=$1 system=$2 network=$3"
 	[ "$1" = "${dp}" ] || atf_fail "process: $1 events, counter +${dp}"

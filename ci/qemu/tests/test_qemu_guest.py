@@ -29,6 +29,16 @@ def test_shell_syntax(path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_shellcheck_clean() -> None:
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck missing: apt-get install shellcheck")
+    # SC2015 (A && B || fail) is the intended idiom; SC1091: sourced at run time.
+    proc = subprocess.run(["shellcheck", "-s", "sh", "-e", "SC2015,SC1091",
+                           *map(str, SHELL_FILES)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout
+
+
 def test_atffile_and_kyuafile_list_every_program() -> None:
     programs = {p.stem for p in ATF.glob("t_*.sh")}
     atffile = (ATF / "Atffile").read_text()
