@@ -1,0 +1,229 @@
+"""The daemon on the sim: supervision, health-gated order, IPC, events, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from cells.ipc.client import AsyncClient, Client, ConnectionLost, IpcError
+from cells.kernel import open_kernel
+from cells.mgr.apply import Manager
+from cells.mgr.daemon import Daemon
+from cells.mgr.host import SimHost
+from cells.mgr.metrics import registry
+from cells.mgr.paths import Paths
+
+MANIFESTS = """\
+kind: Volume
+name: data
+---
+kind: Cell
+name: db
+autostart: true
+mounts: ["data:/data:rw"]
+service:
+  command: [sh, -c, "echo db up; sleep 0.6; touch ready; exec sleep 600"]
+  stop_timeout: 2s
+healthcheck: {command: [test, -f, ready], interval: 0.2s, timeout: 1s, retries: 1, start_period: 2s}
+---
+kind: Cell
+name: web
+autostart: true
+depends_on: [db]
+service: {command: [sh, -c, "echo web up; exec sleep 600"], stop_timeout: 2s}
+---
+kind: Cell
+name: crash
+service: {command: [sh, -c, "echo boom >&2; exit 3"], restart: "on-failure:2"}
+"""
+
+
+@contextlib.asynccontextmanager
+async def running_daemon(paths: Paths) -> AsyncIterator[Daemon]:
+    kernel = open_kernel("sim", paths.state_dir)
+    d = Daemon(paths, kernel, SimHost(), interval=0.1)
+    ready = asyncio.Event()
+    task = asyncio.create_task(d.run(None, ready.set))
+    await asyncio.wait_for(ready.wait(), 10)
+    try:
+        yield d
+    finally:
+        d.request_stop()
+        await asyncio.wait_for(task, 20)
+
+
+async def wait_for(cond: Callable[[], bool], timeout: float = 10.0,
+                   extra: Callable[[], object] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached in time: {extra() if extra else ''}")
+        await asyncio.sleep(0.05)
+
+
+def applied(paths: Paths, text: str = MANIFESTS) -> None:
+    (paths.config_dir / "cells.yaml").write_text(text)
+    m = Manager(paths, open_kernel("sim", paths.state_dir), SimHost())
+    assert m.apply().ok
+    m.close()
+
+
+def test_supervision_order_health_logs_and_stop(paths: Paths) -> None:
+    applied(paths)
+
+    async def main() -> None:
+        async with running_daemon(paths) as d:
+            # web waits for db to be healthy, not merely running.
+            await wait_for(lambda: d.sup.status("db").state == "running")
+            assert d.sup.status("web").state == "stopped"
+            await wait_for(lambda: d.sup.status("web").state == "running",
+                           extra=lambda: d.sup.statuses())
+            db = d.sup.status("db")
+            assert db.health == "healthy" and db.started_at is not None
+            assert d.sup.status("web").started_at >= (db.health_since or 0)
+            # crash is not autostart; an explicit start runs it until its bound.
+            await d.start(["crash"])
+            await wait_for(lambda: d.sup.status("crash").state == "failed", 20)
+            assert d.sup.status("crash").restarts == 2
+            # stopping db stops web first (dependents first).
+            stopped = await d.stop(["db"])
+            assert stopped == ["web", "db"]
+            assert d.sup.status("web").state == "stopped"
+        assert [r.line for r in d.logstore.tail("db", 5)] == ["db up"]
+        assert "boom" in [r.line for r in d.logstore.tail("crash", 10)]
+
+    asyncio.run(main())
+
+
+def test_ipc_methods_events_and_errors(paths: Paths) -> None:
+    applied(paths)
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            hello = c.server
+            assert hello["protocol"] == 1 and hello["backend"] == "sim"
+            assert hello["enforcing"] is False
+            await c.subscribe(["cells", "log:web"])
+            first = await anext(c.events())
+            assert first["event"] == "cells"
+            await wait_for(lambda: d.sup.status("web").state == "running")
+            rows = {r["name"]: r for r in (await c.status())["cells"]}
+            assert rows["web"]["state"] == "running" and rows["web"]["procs"] == 1
+            assert rows["crash"]["state"] == "created"
+            assert rows["db"]["health"] == "healthy"
+            assert (await c.plan())["changes"] is False
+            vols = await c.volumes()
+            assert vols[0]["name"] == "data" and vols[0]["used_by"] == ["db"]
+            lines = await c.logs_tail("web", 10)
+            assert [x["line"] for x in lines] == ["web up"]
+            with pytest.raises(IpcError) as err:
+                await c.backup_create("web")
+            assert err.value.code == "busy"
+            with pytest.raises(IpcError) as err:
+                await c.start(["nope"])
+            assert err.value.code == "not_found"
+            with pytest.raises(IpcError) as err:
+                await c.call("cell.start", {"bogus": 1})
+            assert err.value.code == "invalid"
+            # a restart shows in the log stream
+            await c.restart(["web"])
+            async for ev in c.events():
+                if ev["event"] == "log" and ev["data"]["line"] == "web up":
+                    break
+            await c.stop(["web"])
+            backup = await c.backup_create("web")
+            assert backup["cell"] == "web"
+            assert [b["id"] for b in await c.backups("web")] == [backup["id"]]
+            assert (await c.backup_delete(backup["id"]))["id"] == backup["id"]
+
+    asyncio.run(main())
+
+
+def test_client_sees_daemon_go_and_reconnects(paths: Paths) -> None:
+    applied(paths, "kind: Cell\nname: solo\n")
+
+    async def main() -> None:
+        c = AsyncClient(paths.socket)
+        async with running_daemon(paths) as d:
+            await c.connect()
+            await c.subscribe(["daemon"])
+            d.request_stop()
+            seen = []
+            with pytest.raises(ConnectionLost):
+                async for ev in c.events():
+                    seen.append(ev)
+            assert seen == [{"event": "daemon",
+                             "data": {"state": "stopping", "message": "daemon stops"}}]
+        with pytest.raises(ConnectionLost):
+            await c.status()
+        with pytest.raises(ConnectionLost, match="cannot reach"):
+            await c.connect()
+        async with running_daemon(paths):
+            hello = await c.connect()
+            assert hello["server"] == "cellmgr"
+            await c.close()
+
+    asyncio.run(main())
+
+
+def test_sync_client_and_version_error(paths: Paths) -> None:
+    applied(paths, "kind: Cell\nname: solo\n")
+
+    async def main() -> None:
+        async with running_daemon(paths):
+            def blocking() -> None:
+                with Client(paths.socket) as c:
+                    assert [r["name"] for r in c.status()["cells"]] == ["solo"]
+                    assert c._sock is not None
+                    c._sock.sendall(b'{"v":9,"id":1,"method":"hello"}\n')
+                    reply = c._read_message()
+                    assert reply["ok"] is False and reply["error"]["code"] == "version"
+                    assert c.hello()["server"] == "cellmgr"
+            await asyncio.to_thread(blocking)
+
+    asyncio.run(main())
+
+
+def test_destroy_after_stop_leaves_no_busy_cell(paths: Paths) -> None:
+    applied(paths)
+
+    async def main() -> None:
+        async with running_daemon(paths) as d:
+            await wait_for(lambda: d.sup.status("web").state == "running")
+            (paths.config_dir / "cells.yaml").write_text(
+                MANIFESTS.split("---\nkind: Cell\nname: web")[0])
+            async with AsyncClient(paths.socket) as c:
+                report = await c.apply()
+            assert report["ok"], report
+            assert "cell.destroy web" in [a["action"] for a in report["actions"]]
+            assert "service.stop web" in [a["action"] for a in report["actions"]]
+            assert [c.name for c in d.kernel.list()] == ["db"]
+            await wait_for(lambda: "web" not in d.sup.names())
+
+    asyncio.run(main())
+
+
+def test_metrics_have_help_and_type(paths: Paths) -> None:
+    from prometheus_client import generate_latest
+
+    applied(paths, "kind: Cell\nname: solo\n")
+    kernel = open_kernel("sim", paths.state_dir)
+    text = generate_latest(registry(kernel, dict)).decode()
+    assert "# HELP cells_cell_procs Processes in the cell." in text
+    assert "# TYPE cells_cell_denies_total counter" in text
+    assert 'cells_cell_procs{cell="solo"} 0.0' in text
+
+
+def test_peer_check_allows_root_or_owner(tmp_path: Path) -> None:
+    from cells.ipc.peercred import allowed
+
+    sock = tmp_path / "s"
+    sock.write_text("")
+    owner = sock.stat().st_uid
+    assert allowed(0, str(sock))
+    assert allowed(owner, str(sock))
+    assert not allowed(owner + 12345, str(sock))
