@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -138,6 +139,17 @@ usage(void)
 	    " | shm-private\n"
 	    "           shm-remove key | forkloop n\n");
 	exit(2);
+}
+
+/* Drop to uid (and the same gid), with no supplementary groups left. */
+static void
+become(long uid)
+{
+	gid_t gid = (gid_t)uid;
+
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid((uid_t)uid) == -1)
+		die("become uid %ld: %s", uid, strerror(errno));
 }
 
 static long
@@ -569,8 +581,8 @@ netbsd_op(const char *op, char **av, int ac)
 			usage();
 		if (chroot(av[0]) == -1 || chdir("/") == -1)
 			die("chroot %s: %s", av[0], strerror(errno));
-		if (ac >= 3 && setuid((uid_t)number(av[2], 1, 0x7fffffff)))
-			die("setuid: %s", strerror(errno));
+		if (ac >= 3)
+			become(number(av[2], 1, 0x7fffffff));
 		return entered(cell_write_u32(NODE("id"),
 		    (uint32_t)number(av[1], 0, UINT32_MAX)));
 	}
@@ -676,8 +688,8 @@ do_exec(char **av, int ac)
 	if (i + 1 >= ac)
 		usage();
 	enter_or_die(av[1], id);
-	if (uid != -1 && (setgid((gid_t)uid) == -1 || setuid((uid_t)uid) == -1))
-		die("setuid %ld: %s", uid, strerror(errno));
+	if (uid != -1)
+		become(uid);
 	(void)execv(av[i + 1], av + i + 1);
 	die("exec %s: %s", av[i + 1], strerror(errno));
 }
@@ -691,10 +703,7 @@ main(int argc, char **argv)
 	int ac;
 
 	if (argc >= 3 && strcmp(argv[1], "-u") == 0) {
-		uid_t uid = (uid_t)number(argv[2], 1, 0x7fffffff);
-
-		if (setgid((gid_t)uid) == -1 || setuid(uid) == -1)
-			die("setuid %u: %s", (unsigned)uid, strerror(errno));
+		become(number(argv[2], 1, 0x7fffffff));
 		argc -= 2;
 		argv += 2;
 	}

@@ -210,3 +210,19 @@ def test_cellprobe_netbsd_code_against_netbsd_headers(tmp_path: Path) -> None:
          "-I", str(ABI_DIR), str(ATF / "cellprobe.c")],
         capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_probe_drops_to_a_plain_user(cellprobe: Path) -> None:
+    if os.geteuid() != 0:
+        got = run_probe(cellprobe, "-u", "12345", "bind4", "0")
+        assert got.returncode == 2 and "become uid 12345" in got.stderr
+        return
+    # As root: after -u, binding a privileged port is refused (kernel says EACCES),
+    # unless this Linux lets everyone bind low ports.
+    start = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    low = int(start.read_text()) if start.is_file() else 1024
+    if low <= 1023:
+        pytest.skip(f"ip_unprivileged_port_start={low}: low ports are open to all here")
+    assert run_probe(cellprobe, "bind4", "0").stdout == "ok\n"
+    got = run_probe(cellprobe, "-u", "12345", "bind4", "1023")
+    assert got.returncode == 0 and got.stdout == "EACCES\n"
