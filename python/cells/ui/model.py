@@ -149,11 +149,9 @@ class Plan:
 # -- parsing IPC results ---------------------------------------------------
 
 
-def _first(data: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
-    for key in keys:
-        if key in data and data[key] is not None:
-            return data[key]
-    return default
+def _text(data: Mapping[str, Any], key: str, default: str = "-") -> str:
+    value = data.get(key)
+    return default if value is None else str(value)
 
 
 def _as_int(value: Any, default: int = 0) -> int:
@@ -163,15 +161,15 @@ def _as_int(value: Any, default: int = 0) -> int:
         return default
 
 
-def _as_float(value: Any, default: float | None = None) -> float | None:
+def _as_float(value: Any) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
-        return default
+        return None
 
 
 def _as_time(value: Any) -> float | None:
-    """Seconds since the epoch from a number or an ISO 8601 UTC string."""
+    """Seconds since the epoch from an ISO 8601 UTC string (or a number)."""
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -184,94 +182,82 @@ def _as_time(value: Any) -> float | None:
 
 
 def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, list | tuple):
-        return list(value)
-    return []
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _items(result: Any, key: str) -> list[Mapping[str, Any]]:
-    """The records of a listing result, sent either bare or under `key`."""
-    if isinstance(result, Mapping):
-        result = result.get(key, [])
-    return [item for item in _as_list(result) if isinstance(item, Mapping)]
+    """The records of a listing result ({key: [...]}); junk is skipped."""
+    records = result.get(key) if isinstance(result, Mapping) else None
+    return [item for item in _as_list(records) if isinstance(item, Mapping)]
 
 
+#: Keys of a status row (docs/ipc.md) that have their own columns, and the
+#: daemon's change-detection digest, which is not for people; the detail
+#: pane shows every other key.
 _CELL_KEYS = frozenset(
     {
-        "name", "id", "state", "status", "profile", "procs", "nprocs",
-        "cpu_1s", "cpu_10s", "memory", "mem", "vmsize", "rss", "started",
-        "started_at", "age", "health", "ports",
-        "service_digest",  # the daemon's change detection, not for people
+        "name", "id", "state", "profile", "procs", "cpu_1s", "cpu_10s", "vmsize",
+        "age", "health", "ports", "service_digest",
     }
 )  # fmt: skip
 
 
 def parse_cell(data: Mapping[str, Any], received: float | None = None) -> CellRow:
-    """One cell record of `status` or a `cells` push.  With `received` (when
-    the record arrived), an `age` becomes a start time, so the age shown
-    keeps advancing between snapshots."""
-    health = _first(data, "health", default="-")
-    if isinstance(health, Mapping):
-        health = _first(health, "status", "state", default="-")
+    """One status row (`status` or a `cells` push).  With `received` (when
+    the row arrived), its `age` becomes a start time, so the age shown keeps
+    advancing between snapshots."""
     raw_id = data.get("id")
     age = _as_float(data.get("age"))
-    started = _as_time(_first(data, "started", "started_at"))
-    if started is None and age is not None and received is not None:
-        started = received - age
     return CellRow(
-        name=str(data.get("name", "?")),
+        name=_text(data, "name", "?"),
         id=_as_int(raw_id) if raw_id is not None else None,
-        state=str(_first(data, "state", "status", default="unknown")),
-        profile=str(_first(data, "profile", default="-")),
-        procs=_as_int(_first(data, "procs", "nprocs", default=0)),
-        cpu_1s=_as_float(data.get("cpu_1s"), 0.0) or 0.0,
-        cpu_10s=_as_float(data.get("cpu_10s"), 0.0) or 0.0,
-        memory=_as_int(_first(data, "memory", "mem", "rss", "vmsize", default=0)),
-        started=started,
+        state=_text(data, "state", "unknown"),
+        profile=_text(data, "profile"),
+        procs=_as_int(data.get("procs")),
+        cpu_1s=_as_float(data.get("cpu_1s")) or 0.0,
+        cpu_10s=_as_float(data.get("cpu_10s")) or 0.0,
+        memory=_as_int(data.get("vmsize")),
+        started=received - age if age is not None and received is not None else None,
         age=age,
-        health=str(health or "-"),
+        health=_text(data, "health"),
         ports=tuple(_as_int(p) for p in _as_list(data.get("ports"))),
         extra={k: v for k, v in data.items() if k not in _CELL_KEYS},
     )
 
 
 def parse_snapshot(result: Any, received: float) -> Snapshot:
-    """`status` result or `cells` push data: a list of cells or {"cells": [...]}."""
+    """A `status` result or `cells` push data: {"cells": [...]}."""
     cells = tuple(parse_cell(c, received) for c in _items(result, "cells"))
     return Snapshot(cells, received)
 
 
 def parse_volumes(result: Any) -> list[VolumeRow]:
-    rows = []
-    for v in _items(result, "volumes"):
-        exists = v.get("exists")
-        rows.append(
-            VolumeRow(
-                name=str(v.get("name", "?")),
-                mode=str(_first(v, "mode", default="-")),
-                owner=str(_first(v, "owner", default="-")),
-                exists=bool(exists) if exists is not None else None,
-                path=str(_first(v, "path", default="-")),
-                used_by=tuple(str(c) for c in _as_list(_first(v, "used_by", "cells"))),
-            )
+    """A `volumes.list` result."""
+    return [
+        VolumeRow(
+            name=_text(v, "name", "?"),
+            mode=_text(v, "mode"),
+            owner=_text(v, "owner"),
+            exists=bool(v["exists"]) if v.get("exists") is not None else None,
+            path=_text(v, "path"),
+            used_by=tuple(str(c) for c in _as_list(v.get("used_by"))),
         )
-    return rows
+        for v in _items(result, "volumes")
+    ]
 
 
 def parse_backups(result: Any) -> list[BackupRow]:
-    rows = []
-    for b in _items(result, "backups"):
-        size = b.get("size")
-        rows.append(
-            BackupRow(
-                id=str(_first(b, "id", "name", default="?")),
-                cell=str(_first(b, "cell", default="-")),
-                created=_as_time(_first(b, "created", "time")),
-                size=_as_int(size) if size is not None else None,
-                volumes=tuple(str(x) for x in _as_list(b.get("volumes"))),
-            )
+    """A `backup.list` result."""
+    return [
+        BackupRow(
+            id=_text(b, "id", "?"),
+            cell=_text(b, "cell"),
+            created=_as_time(b.get("created")),
+            size=_as_int(b["size"]) if b.get("size") is not None else None,
+            volumes=tuple(str(x) for x in _as_list(b.get("volumes"))),
         )
-    return rows
+        for b in _items(result, "backups")
+    ]
 
 
 def _show(value: Any) -> str:
@@ -291,12 +277,12 @@ def _reason(item: Any) -> str:
 
 
 def parse_plan(result: Any) -> Plan:
-    """The plan JSON of `cellmgr plan --json` / the `plan` method."""
+    """The plan JSON of the `plan` method (as `cellmgr plan --json`)."""
     actions = tuple(
         PlanAction(
-            name=str(_first(a, "name", "cell", default="?")),
-            op=str(_first(a, "op", "action", default="?")),
-            cause=str(a.get("cause", "")),
+            name=_text(a, "name", "?"),
+            op=_text(a, "op", "?"),
+            cause=_text(a, "cause", ""),
             reasons=tuple(_reason(r) for r in _as_list(a.get("reasons"))),
             restarts=tuple(str(r) for r in _as_list(a.get("restarts"))),
         )
@@ -304,10 +290,7 @@ def parse_plan(result: Any) -> Plan:
     )
     if not isinstance(result, Mapping):
         return Plan(actions)
-    drift = tuple(
-        f"{d.get('name', '?')}: {_reason(d)}" if isinstance(d, Mapping) else str(d)
-        for d in _as_list(result.get("drift"))
-    )
+    drift = tuple(f"{d.get('name', '?')}: {_reason(d)}" for d in _items(result, "drift"))
     raw = result.get("fingerprint")
     notes = tuple(str(n) for n in _as_list(result.get("notes")))
     return Plan(actions, drift, str(raw) if raw is not None else None, notes)

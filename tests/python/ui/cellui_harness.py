@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cells.ui.app import CellUI
+from cells.ui.messages import Disconnected
 from cells.ui.screens.main import MainScreen
 from cells.ui.widgets.cell_table import CellTable
 from cellui_fake_daemon import FROZEN_NOW
@@ -17,13 +18,18 @@ from textual.widgets import Input, Static
 
 
 class RecordingUI(CellUI):
-    """CellUI that remembers every notification it shows."""
+    """CellUI that remembers every notification and disconnect reason."""
 
     def __init__(self, socket_path: str, **kwargs: Any) -> None:
         kwargs.setdefault("clock", lambda: FROZEN_NOW)
         kwargs.setdefault("backoff", (0.05, 0.2))
         super().__init__(socket_path, **kwargs)
         self.notes: list[tuple[str, str]] = []
+        self.disconnects: list[str] = []
+
+    def on_disconnected(self, message: Disconnected) -> None:
+        self.disconnects.append(message.reason)
+        super().on_disconnected(message)
 
     def notify(
         self,
