@@ -138,7 +138,8 @@ class Backups:
 
 
 def _replace_tree(archive: Path, dest: Path, keep: set[str]) -> None:
-    """Make `dest` hold exactly the archive's files, leaving `keep` entries alone."""
+    """Make `dest` hold exactly the archive's files, leaving `keep` paths
+    (relative, possibly nested, e.g. mount points) alone."""
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.restore-") as tmp:
         staged = Path(tmp) / "new"
@@ -147,10 +148,26 @@ def _replace_tree(archive: Path, dest: Path, keep: set[str]) -> None:
             tar.extractall(staged, filter="tar")
         trash = Path(tmp) / "old"
         trash.mkdir()
-        for entry in list(dest.iterdir()):
-            if entry.name not in keep:
-                entry.rename(trash / entry.name)
-        for entry in staged.iterdir():
-            if entry.name not in keep:
-                entry.rename(dest / entry.name)
+        _swap(dest, staged, trash, keep, "")
         shutil.copystat(staged, dest)
+
+
+def _swap(dest: Path, staged: Path, trash: Path, keep: set[str], prefix: str) -> None:
+    def holds_kept(rel: str) -> bool:
+        return any(k.startswith(rel + "/") for k in keep)
+
+    for entry in list(dest.iterdir()):
+        rel = prefix + entry.name
+        if rel in keep:
+            continue
+        if holds_kept(rel) and entry.is_dir() and not entry.is_symlink():
+            inner = staged / entry.name
+            if inner.is_dir():
+                _swap(entry, inner, trash, keep, rel + "/")
+            continue
+        entry.rename(Path(tempfile.mkdtemp(dir=trash)) / entry.name)
+    for entry in list(staged.iterdir()):
+        rel = prefix + entry.name
+        if rel in keep or (dest / entry.name).exists():
+            continue
+        entry.rename(dest / entry.name)

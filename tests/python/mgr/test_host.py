@@ -1,0 +1,78 @@
+"""The NetBSD host effects, asserted as the exact argv they would run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from cells.errors import BackendError
+from cells.mgr.bootstrap import ensure_module
+from cells.mgr.host import NetbsdHost
+
+
+class Recorder:
+    def __init__(self, replies: dict[str, tuple[int, str]] | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.replies = replies or {}
+
+    def __call__(self, argv: Sequence[str]) -> tuple[int, str]:
+        self.calls.append(list(argv))
+        return self.replies.get(argv[0], (0, ""))
+
+
+def test_mounts(tmp_path: Path) -> None:
+    rec = Recorder()
+    host = NetbsdHost(rec)
+    host.mount_base(Path("/var/cells/base/10.1-amd64/usr"), tmp_path / "usr")
+    host.mount_volume(Path("/var/cells/volumes/www"), tmp_path / "www", True)
+    host.mount_volume(Path("/var/cells/volumes/db"), tmp_path / "db", False)
+    host.unmount(tmp_path / "db")
+    assert rec.calls == [
+        ["/sbin/mount_null", "-o", "ro", "/var/cells/base/10.1-amd64/usr", f"{tmp_path}/usr"],
+        ["/sbin/mount_null", "-o", "ro", "/var/cells/volumes/www", f"{tmp_path}/www"],
+        ["/sbin/mount_null", "/var/cells/volumes/db", f"{tmp_path}/db"],
+        ["/sbin/umount", f"{tmp_path}/db"],
+    ]
+
+
+def test_is_mounted_reads_mount_output() -> None:
+    rec = Recorder({"/sbin/mount": (0, "/dev/wd0a on / type ffs (local)\n"
+                                       "/b/usr on /var/cells/cells/web/root/usr type null "
+                                       "(read-only, local)")})
+    host = NetbsdHost(rec)
+    assert host.is_mounted(Path("/var/cells/cells/web/root/usr"))
+    assert not host.is_mounted(Path("/var/cells/cells/web/root/bin"))
+
+
+def test_pkg_and_exec_run_chrooted() -> None:
+    rec = Recorder({"/usr/sbin/chroot": (1, "")})
+    host = NetbsdHost(rec)
+    assert not host.pkg_installed(Path("/r"), "nginx")
+    assert host.run_in(Path("/r"), ["/bin/sh", "-c", "true"]) == (1, "")
+    assert rec.calls == [
+        ["/usr/sbin/chroot", "/r", "/usr/sbin/pkg_info", "-q", "-e", "nginx"],
+        ["/usr/sbin/chroot", "/r", "/bin/sh", "-c", "true"],
+    ]
+    with pytest.raises(BackendError, match="pkg_add: /usr/sbin/chroot /r /usr/sbin/pkg_add"):
+        host.pkg_add(Path("/r"), "nginx")
+
+
+def test_module_is_loaded_and_persisted_once(tmp_path: Path) -> None:
+    conf = tmp_path / "modules.conf"
+    conf.write_text("# modules\nsecmodel_extensions\n")
+    rec = Recorder({"/sbin/modstat": (1, "")})
+    host = NetbsdHost(rec)
+    assert ensure_module(host, conf) == [f"added secmodel_cell to {conf}", "loaded secmodel_cell"]
+    assert rec.calls == [["/sbin/modstat", "secmodel_cell"], ["/sbin/modload", "secmodel_cell"]]
+    rec.replies["/sbin/modstat"] = (0, "secmodel_cell  secmodel  filesys  -  0  12  -")
+    assert ensure_module(host, conf) == []
+    assert conf.read_text() == "# modules\nsecmodel_extensions\nsecmodel_cell\n"
+
+
+def test_failure_is_one_line_with_the_command(tmp_path: Path) -> None:
+    host = NetbsdHost(Recorder({"/sbin/mount_tmpfs": (1, "mount_tmpfs: busy\n")}))
+    with pytest.raises(BackendError) as info:
+        host.make_dev(tmp_path / "dev")
+    assert str(info.value) == (f"mount /dev: /sbin/mount_tmpfs -s 1m -m 0755 tmpfs "
+                               f"{tmp_path}/dev: mount_tmpfs: busy")
