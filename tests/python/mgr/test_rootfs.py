@@ -80,7 +80,7 @@ def test_root_from_base_keeps_cell_files_across_release_change(
 def test_root_without_base_says_how_to_bootstrap(paths: Paths) -> None:
     cell = cell_from_doc({"kind": "Cell", "name": "web",
                           "root": {"release": "9.3", "arch": "sparc64"}})
-    with pytest.raises(NotFound, match="run 'cellmgr bootstrap --release 9.3 --arch sparc64"):
+    with pytest.raises(NotFound, match=r"run 'cellmgr bootstrap --release 9\.3 --arch sparc64"):
         build_root(paths, SimHost(), cell)
 
 
