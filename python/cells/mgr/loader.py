@@ -314,7 +314,7 @@ def _set_checks(docs: list[_Doc]) -> list[Problem]:
             volumes.add(name)
         else:
             cells[name] = doc
-    for name, doc in sorted(cells.items()):
+    for name, doc in cells.items():
         for i, port in enumerate(doc.data.get("ports", [])):
             if port in ports:
                 out.append(doc.problem(
