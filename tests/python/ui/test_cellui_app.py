@@ -34,7 +34,18 @@ def banner_text(app: RecordingUI) -> str:
     return str(banner.render()) if banner.display else ""
 
 
-def test_table_shows_cells_and_updates_rows_in_place(fake: FakeDaemon) -> None:
+def test_table_shows_cells_and_updates_rows_in_place(
+    fake: FakeDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cleared: list[bool] = []
+    original_clear = CellTable.clear
+
+    def counting_clear(self: CellTable, columns: bool = False) -> CellTable:
+        cleared.append(columns)
+        return original_clear(self, columns)
+
+    monkeypatch.setattr(CellTable, "clear", counting_clear)
+
     async def scenario() -> None:
         app = RecordingUI(fake.path, poll_interval=60)
         async with app.run_test(size=(120, 36)) as pilot:
@@ -43,11 +54,9 @@ def test_table_shows_cells_and_updates_rows_in_place(fake: FakeDaemon) -> None:
             assert rows["web"] == ["web", "running", "high", "2", "3.0%", "2.9%", "58.0M",
                                    "1h02m", "healthy", "80,443"]  # fmt: skip
             assert rows["mail"][1] == "created"
-            keys_before = list(table(app).rows)
             fake.update_cell("web", cpu_1s=55, health="unhealthy")
             await wait_for(pilot, lambda: row_texts(app)["web"][4] == "55.0%")
             assert row_texts(app)["web"][8] == "unhealthy"
-            assert list(table(app).rows) == keys_before  # same row objects, no rebuild
             fake.update_cell("mail", state="running")
             await wait_for(pilot, lambda: row_texts(app)["mail"][1] == "running")
             # a new cell is appended, a removed one disappears
@@ -58,6 +67,16 @@ def test_table_shows_cells_and_updates_rows_in_place(fake: FakeDaemon) -> None:
             fake.update_cell("zz")
             await wait_for(pilot, lambda: "cache" not in row_texts(app))
             assert table(app).row_count == 6
+            assert cleared == []  # all of that in place, never a rebuild
+            # a cell that sorts before the others changes the order: rebuilt,
+            # and the cursor stays on the cell it was on
+            await pilot.press("down", "down")
+            assert table(app).selected == "dns"
+            fake._run(lambda: fake.cells.update(aaa=cell("aaa", 10)))
+            fake.update_cell("aaa")
+            await wait_for(pilot, lambda: "aaa" in row_texts(app))
+            assert cleared == [False]
+            assert list(row_texts(app))[:1] == ["aaa"] and table(app).selected == "dns"
 
     run(scenario())
 
