@@ -460,6 +460,21 @@ def test_starts_without_a_daemon_and_connects_later(sock_dir: Any) -> None:
     run(scenario())
 
 
+def test_a_refused_hello_is_shown_in_the_banner(fake: FakeDaemon) -> None:
+    fake.fail("hello", "permission", "only root or the socket's owner may use the socket")
+
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: "permission" in banner_text(app))
+            assert banner_text(app).endswith(
+                "(permission: only root or the socket's owner may use the socket)"
+            )
+            assert table(app).row_count == 0 and app.is_running
+
+    run(scenario())
+
+
 def test_protocol_version_mismatch_is_reported(fake: FakeDaemon) -> None:
     fake.protocol = 2
 
