@@ -142,20 +142,36 @@ def _read(file: Path, shown: str, problems: list[Problem]) -> list[_Doc]:
     except (OSError, UnicodeDecodeError) as e:
         problems.append(Problem(shown, 1, 1, "(file)", f"cannot read: {e}"))
         return []
-    docs: list[_Doc] = []
     try:
-        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            if node is None:
-                continue
-            doc = _Doc(shown, None, _pos(node.start_mark))
-            doc.data = _Converter(doc, problems).convert(node, ())
-            docs.append(doc)
+        return _compose(text, shown, problems, _FAST_LOADER)
     except yaml.YAMLError as e:
+        if _FAST_LOADER is not yaml.SafeLoader:
+            # Parse again with the pure-Python parser: its messages are clearer.
+            try:
+                return _compose(text, shown, problems, yaml.SafeLoader)
+            except yaml.YAMLError as again:
+                e = again
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line, col = _pos(mark) if mark is not None else (1, 1)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         problems.append(Problem(shown, line, col, "yaml", f"{problem}; fix the YAML syntax"))
         return []
+
+
+#: libyaml's parser when PyYAML was built with it (much faster), else pure Python.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str, shown: str, problems: list[Problem], loader: Any) -> list[_Doc]:
+    docs: list[_Doc] = []
+    converted: list[Problem] = []
+    for node in yaml.compose_all(text, Loader=loader):
+        if node is None:
+            continue
+        doc = _Doc(shown, None, _pos(node.start_mark))
+        doc.data = _Converter(doc, converted).convert(node, ())
+        docs.append(doc)
+    problems.extend(converted)
     return docs
 
 
