@@ -333,7 +333,7 @@ get_kproc(pid_t pid, struct kinfo_proc2 *kp)
 }
 
 static int
-cell_create(char **av, int ac)
+probe_create(char **av, int ac)
 {
 	struct cell_create_req req;
 	size_t len = sizeof(req);
@@ -380,7 +380,7 @@ entered(int rv)
 }
 
 static int
-cell_info(uint32_t id, struct cell_info *out)
+probe_info(uint32_t id, struct cell_info *out)
 {
 	struct cell_info *buf;
 	size_t len = 0, i, n;
@@ -406,7 +406,7 @@ cell_info(uint32_t id, struct cell_info *out)
 }
 
 static int
-cell_events(uint64_t since, uint32_t cell)
+probe_events(uint64_t since, uint32_t cell)
 {
 	struct cell_event *ev;
 	uint64_t per[CELL_SCOPE_COUNT];
@@ -485,7 +485,7 @@ netbsd_op(const char *op, char **av, int ac)
 		return rv == CELL_ABI_VERSION ? 0 : 1;
 	}
 	if (strcmp(op, "create") == 0)
-		return cell_create(av, ac);
+		return probe_create(av, ac);
 	if (strcmp(op, "id") == 0) {
 		(void)printf("%u\n", cell_self());
 		return 0;
@@ -561,7 +561,7 @@ netbsd_op(const char *op, char **av, int ac)
 		return entered(rv);
 	}
 	if (strcmp(op, "info") == 0) {
-		rv = cell_info((uint32_t)number(av[0], 1, UINT32_MAX), &ci);
+		rv = probe_info((uint32_t)number(av[0], 1, UINT32_MAX), &ci);
 		if (rv != 1)
 			return verdict(rv == 0 ? (errno = ENOENT, -1) : -1);
 		(void)printf("id=%u name=%s profile=%u state=%u nprocs=%u"
@@ -589,7 +589,7 @@ netbsd_op(const char *op, char **av, int ac)
 	if (strcmp(op, "events") == 0) {
 		if (ac < 2)
 			usage();
-		return cell_events((uint64_t)number(av[0], 0, LONG_MAX),
+		return probe_events((uint64_t)number(av[0], 0, LONG_MAX),
 		    (uint32_t)number(av[1], 0, UINT32_MAX));
 	}
 	if (strcmp(op, "zombie") == 0) {
