@@ -144,18 +144,19 @@ def _read(file: Path, shown: str, problems: list[Problem]) -> list[_Doc]:
         return []
     try:
         return _compose(text, shown, problems, _FAST_LOADER)
-    except yaml.YAMLError as e:
-        if _FAST_LOADER is not yaml.SafeLoader:
-            # Parse again with the pure-Python parser: its messages are clearer.
-            try:
-                return _compose(text, shown, problems, yaml.SafeLoader)
-            except yaml.YAMLError as again:
-                e = again
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line, col = _pos(mark) if mark is not None else (1, 1)
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        problems.append(Problem(shown, line, col, "yaml", f"{problem}; fix the YAML syntax"))
-        return []
+    except yaml.YAMLError as fast_error:
+        error: yaml.YAMLError = fast_error
+    if _FAST_LOADER is not yaml.SafeLoader:
+        # Parse again with the pure-Python parser: its messages are clearer.
+        try:
+            return _compose(text, shown, problems, yaml.SafeLoader)
+        except yaml.YAMLError as slow_error:
+            error = slow_error
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line, col = _pos(mark) if mark is not None else (1, 1)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    problems.append(Problem(shown, line, col, "yaml", f"{problem}; fix the YAML syntax"))
+    return []
 
 
 #: libyaml's parser when PyYAML was built with it (much faster), else pure Python.
