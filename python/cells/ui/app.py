@@ -61,6 +61,17 @@ def default_shell_argv(cell: str) -> list[str]:
     return [exe, "shell", cell]
 
 
+def describe_server(hello: dict[str, Any]) -> str:
+    """"cellmgr 0.1.0, sim backend, not enforcing" from the hello result; the
+    sim backend enforces nothing, and the header says so."""
+    parts = [f"cellmgr {hello.get('version', '?')}"]
+    if hello.get("backend"):
+        parts.append(f"{hello['backend']} backend")
+    if hello.get("enforcing") is False:
+        parts.append("not enforcing")
+    return ", ".join(parts)
+
+
 def run_foreground(argv: Sequence[str], env: dict[str, str]) -> int:
     return subprocess.call(list(argv), env=env)
 
@@ -135,8 +146,7 @@ class CellUI(App[None]):
                 screen.add(lines)
 
     def on_connected(self, message: Connected) -> None:
-        version = message.server.get("version")
-        self.sub_title = f"{message.path}" + (f" (cellmgr {version})" if version else "")
+        self.sub_title = f"{message.path} ({describe_server(message.server)})"
         if message.reconnected:
             self._set_banner(reconnected(message.path))
             self.set_timer(RECONNECTED_BANNER_SECONDS, self._hide_reconnected)

@@ -557,3 +557,13 @@ def test_cli_socket_option_and_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert usage.exit_code == 0 and "CELLS_SOCKET" in usage.output
     bad = runner.invoke(app_module.main, ["--bogus"])
     assert bad.exit_code == 2 and "No such option" in bad.output
+
+
+def test_header_says_when_the_backend_enforces_nothing() -> None:
+    from cells.ui.app import describe_server
+
+    sim = {"version": "0.1.0", "backend": "sim", "enforcing": False}
+    assert describe_server(sim) == "cellmgr 0.1.0, sim backend, not enforcing"
+    real = {"version": "0.1.0", "backend": "netbsd", "enforcing": True}
+    assert describe_server(real) == "cellmgr 0.1.0, netbsd backend"
+    assert describe_server({}) == "cellmgr ?"
