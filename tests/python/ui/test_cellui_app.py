@@ -360,6 +360,18 @@ def test_shell_suspends_and_runs_cellmgr_shell(fake: FakeDaemon) -> None:
     run(scenario())
 
 
+def test_shell_command_that_cannot_run_is_reported(fake: FakeDaemon) -> None:
+    async def scenario() -> None:
+        app = RecordingUI(fake.path, poll_interval=60, shell_argv=lambda c: ["/nonexistent/sh"])
+        app.suspend = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: table(app).row_count == 6)
+            await pilot.press("down", "e")  # cache: running
+            assert app.noted("shell: cannot run /nonexistent/sh: No such file or directory")
+
+    run(scenario())
+
+
 def test_shell_on_a_terminal_that_cannot_suspend(fake: FakeDaemon) -> None:
     async def scenario() -> None:
         app = RecordingUI(fake.path, poll_interval=60, shell_runner=lambda a, e: 0)
