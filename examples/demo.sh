@@ -1,60 +1,85 @@
 #!/bin/sh
-# A short tour of cellctl on the sim backend (it runs the real policy core
-# but enforces nothing on this host).  Everything lives in a temporary
-# directory that is removed at the end.  Run with: make demo
+# A short tour of cellmgr on the sim backend (the real policy core, but
+# nothing is enforced on this host): validate and apply the manifests in
+# examples/, show that a second plan has nothing to do, then let the daemon
+# start the services (db first, web once db is healthy) and show status.
+# Everything lives in a temporary directory removed at the end.
+# Run with: make demo
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ -x "$top/.venv/bin/cellctl" ]; then
-	cellctl="$top/.venv/bin/cellctl"
-else
-	cellctl=cellctl
+if [ ! -x "$top/.venv/bin/cellmgr" ] && [ -x "$top/.venv/bin/python" ]; then
+	PYTHONPATH="$top/python${PYTHONPATH:+:$PYTHONPATH}"
+	export PYTHONPATH
 fi
+# Replaces the (sub)shell with cellmgr, so a background daemon's $! is its pid.
+cellmgr_exec() {
+	if [ -x "$top/.venv/bin/cellmgr" ]; then
+		exec "$top/.venv/bin/cellmgr" "$@"
+	elif [ -x "$top/.venv/bin/python" ]; then
+		exec "$top/.venv/bin/python" -m cells.cli.mgr "$@"
+	else
+		exec cellmgr "$@"
+	fi
+}
+cellmgr() { (cellmgr_exec "$@"); }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cells-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-mkdir -p "$work/roots/web" "$work/roots/db"
+work=$(mktemp -d "${TMPDIR:-/tmp}/cellmgr-demo.XXXXXX")
+daemon_pid=
+cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid" 2>/dev/null || :
+		wait "$daemon_pid" 2>/dev/null || :
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 
 CELLS_BACKEND=sim
+CELLS_CONFIG_DIR="$top/examples"
 CELLS_STATE_DIR="$work/state"
-export CELLS_BACKEND CELLS_STATE_DIR
+CELLS_DIR="$work/cells"
+CELLS_BACKUP_DIR="$work/backups"
+CELLS_SOCKET="$work/cellmgr.sock"
+CELLS_QUIET=1
+export CELLS_BACKEND CELLS_CONFIG_DIR CELLS_STATE_DIR CELLS_DIR CELLS_BACKUP_DIR \
+    CELLS_SOCKET CELLS_QUIET
 
 step() {
-	printf '\n$ cellctl %s\n' "$*"
-	"$cellctl" "$@"
+	printf '\n$ cellmgr %s\n' "$*"
+	cellmgr "$@"
 }
 
-echo "Cells demo on the sim backend (state in $CELLS_STATE_DIR)"
+echo "cellmgr demo on the sim backend"
+echo "manifests: $CELLS_CONFIG_DIR; state, roots and volumes: $work"
 
-step create web --root "$work/roots/web" --profile high --port 80 --port 443
-step create db --root "$work/roots/db" --profile medium --bind-addr 127.0.0.1 \
-    --rlimit nofile=1024:4096 --allow sysvipc
-step list
-
-echo
-echo "# May a process in web signal one in db?  (cross-cell: always denied)"
-step explain web process.signal db
+step validate
+step plan
+step apply --yes
 
 echo
-echo "# May db bind port 80?  (web reserved it)"
-step explain db network.bind 127.0.0.1:80
+echo "# A second plan right after a successful apply has nothing to do"
+step plan --detailed-exitcode
 
 echo
-echo "# May host root do the same?  (host root is never restricted)"
-step explain host process.signal web
+echo "# The daemon supervises the services: db starts, web waits until db is healthy"
+(cellmgr_exec daemon --interval 0.5) 2>"$work/daemon.log" &
+daemon_pid=$!
+tries=0
+healthy() {
+	cellmgr status --json 2>/dev/null | grep -o '"health": *"healthy"' | wc -l
+}
+until [ "$(healthy)" -ge 2 ] || [ $tries -ge 40 ]; do
+	sleep 0.25
+	tries=$((tries + 1))
+done
+sleep 1
+step status
+step logs web
 
 echo
-echo "# Record two denials as a kernel listener would, then read the audit ring"
-step explain web network.rawsock --record
-step explain db process.ptrace web --record
-step events
-printf '\n$ cellctl stats --prometheus | grep ...\n'
-"$cellctl" stats --prometheus | grep -E '^cells_(cells|denies_total)'
-
-echo
-echo "# Run a command in web (on the sim: no chroot, cwd is the root)"
-step exec web -- sh -c 'echo "hello from $(pwd)"'
-
-step destroy web
-step destroy db
-step list
+echo "# Services are stopped dependents first when the daemon stops"
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || :
+daemon_pid=
+step status
