@@ -124,3 +124,24 @@ def test_build_stamps_match_the_package() -> None:
 
     assert ffi.string(lib.CELLS_BUILD_VERSION).decode() == __version__
     assert lib.CELLS_BUILD_ABI == ABI_VERSION
+
+
+def test_a_stale_build_is_refused_with_the_fix() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import cells\n"
+        "cells.__version__ = '9.9.9'\n"
+        "try:\n"
+        "    import cells.ffi._binding\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from cells import __version__
+
+    assert out.stdout == (
+        f"BackendError the compiled core was built for cells {__version__}, this is cells 9.9.9; "
+        "rebuild it with: pip install -e . (or pip install . for a non-editable install)\n"
+    )
