@@ -8,14 +8,13 @@ markers, in a fixed order -- and the sources are the portable core
 package version and CELL_ABI_VERSION are stamped into the extension so
 `cells.ffi._binding` can refuse a stale build at import.
 
-Run directly (`python python/ffibuild/build_core.py`) to build in place.
-This folder is not part of the importable package.
+Build with `pip install -e .` (in place) or `pip install .`.  This folder
+is not part of the importable package.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 from cffi import FFI
@@ -50,12 +49,18 @@ def package_version() -> str:
     return match.group(1)
 
 
-def build(relative: bool = True) -> FFI:
-    """The builder; sources below the current directory stay relative
-    (setuptools wants that) unless `relative` is false."""
+STAMP_CDEF = """
+#define CELLS_BUILD_ABI ...
+static const char CELLS_BUILD_VERSION[];
+"""
+
+
+def build() -> FFI:
+    """The builder; paths below the current directory stay relative
+    (setuptools wants that)."""
 
     def path(p: Path) -> str:
-        if relative and p.is_relative_to(Path.cwd()):
+        if p.is_relative_to(Path.cwd()):
             return str(p.relative_to(Path.cwd()))
         return str(p)
 
@@ -76,7 +81,7 @@ static const char CELLS_BUILD_VERSION[] = "{package_version()}";
 """,
         sources=[path(p) for p in (*sources, HERE / "cells_shim.c")],
         include_dirs=[path(CORE), path(HERE)],
-        extra_compile_args=["-std=gnu99"],
+        extra_compile_args=["-std=gnu11"],  # C11: the ABI header's _Static_asserts
     )
     return ffi
 
@@ -87,10 +92,3 @@ static const char CELLS_BUILD_VERSION[];
 """
 
 ffibuilder = build()
-
-
-if __name__ == "__main__":
-    out = build(relative=False).compile(tmpdir=str(TOP / "build" / "ffi"), verbose="-v" in sys.argv)
-    target = TOP / "python" / "cells" / "ffi" / Path(out).name
-    Path(out).replace(target)
-    print(target)
