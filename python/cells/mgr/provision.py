@@ -58,6 +58,49 @@ class CellFS:
         raise StepError(f"{path}: resolves outside the cell root")
 
 
+def _ids_in_cell(root: Path, owner: str) -> tuple[int, int]:
+    """USER[:GROUP] resolved in the cell's own etc/passwd and etc/group."""
+    user, _, group = owner.partition(":")
+
+    def table(name: str) -> dict[str, list[str]]:
+        try:
+            lines = (root / "etc" / name).read_text().splitlines()
+        except OSError:
+            return {}
+        return {f[0]: f for f in (line.split(":") for line in lines) if len(f) > 3}
+
+    passwd = table("passwd")
+    if user.isdigit():
+        uid, gid = int(user), int(user)
+    elif user in passwd:
+        uid, gid = int(passwd[user][2]), int(passwd[user][3])
+    else:
+        raise StepError(f"owner {owner}: no user {user!r} in the cell's /etc/passwd")
+    if group:
+        groups = table("group")
+        if group.isdigit():
+            gid = int(group)
+        elif group in groups:
+            gid = int(groups[group][2])
+        else:
+            raise StepError(f"owner {owner}: no group {group!r} in the cell's /etc/group")
+    return uid, gid
+
+
+def _owner_differs(step: Step, fs: CellFS, p: Path) -> bool:
+    owner = step.get("owner")
+    if owner is None:
+        return False
+    st = p.lstat()
+    return (st.st_uid, st.st_gid) != _ids_in_cell(fs.root, owner)
+
+
+def _chown(step: Step, fs: CellFS, p: Path) -> None:
+    owner = step.get("owner")
+    if owner is not None:
+        os.lchown(p, *_ids_in_cell(fs.root, owner))
+
+
 def _mode(step: Step) -> int | None:
     m = step.get("mode")
     return None if m is None else int(m, 8)
@@ -88,7 +131,8 @@ def _file_check(step: Step, fs: CellFS) -> bool:
     p = fs.path(step.get("path"))
     if p.is_symlink() or not p.is_file():
         return True
-    return p.read_text(errors="replace") != step.get("content") or _mode_differs(p, _mode(step))
+    return (p.read_text(errors="replace") != step.get("content")
+            or _mode_differs(p, _mode(step)) or _owner_differs(step, fs, p))
 
 
 def _file_run(step: Step, fs: CellFS) -> None:
@@ -96,11 +140,13 @@ def _file_run(step: Step, fs: CellFS) -> None:
     if p.is_symlink():
         p.unlink()
     _write_atomic(p, step.get("content"), _mode(step))
+    _chown(step, fs, p)
 
 
 def _dir_check(step: Step, fs: CellFS) -> bool:
     p = fs.path(step.get("path"))
-    return p.is_symlink() or not p.is_dir() or _mode_differs(p, _mode(step))
+    return (p.is_symlink() or not p.is_dir() or _mode_differs(p, _mode(step))
+            or _owner_differs(step, fs, p))
 
 
 def _dir_run(step: Step, fs: CellFS) -> None:
@@ -108,6 +154,7 @@ def _dir_run(step: Step, fs: CellFS) -> None:
     p.mkdir(parents=True, exist_ok=True)
     if _mode(step) is not None:
         os.chmod(p, _mode(step) or 0)
+    _chown(step, fs, p)
 
 
 def _line_result(step: Step, fs: CellFS) -> tuple[Path, str | None]:

@@ -96,3 +96,42 @@ def test_failing_exec_reports_status_and_output(fs: CellFS) -> None:
                               "creates": "/never"}})
     with pytest.raises(StepError, match="exit status 4: nope"):
         run_step(0, step, fs)
+
+
+def test_owner_is_resolved_in_the_cell(fs: CellFS) -> None:
+    uid, gid = os.getuid(), os.getgid()
+    (fs.root / "etc/passwd").write_text(f"svc:*:{uid}:{gid}::/home/svc:/bin/sh\n")
+    (fs.root / "etc/group").write_text(f"svc:*:{gid}:\n")
+    (step,) = steps({"dir": {"path": "/srv", "owner": "svc:svc"}})
+    assert run_step(0, step, fs).changed
+    assert not would_change(step, fs)
+    (bad,) = steps({"file": {"path": "/srv/x", "content": "", "owner": "nobody2"}})
+    with pytest.raises(StepError, match="no user 'nobody2' in the cell's /etc/passwd"):
+        run_step(0, bad, fs)
+
+
+def test_failed_mount_unwinds_the_ones_it_made(tmp_path: Path) -> None:
+    from cells.errors import BackendError
+    from cells.mgr.paths import Paths
+    from cells.mgr.volumes import sync_mounts
+
+    paths = Paths(tmp_path / "e", tmp_path / "s", tmp_path / "c", tmp_path / "b", tmp_path / "k")
+    for v in ("a", "b"):
+        paths.volume(v).mkdir(parents=True)
+    paths.root("x").mkdir(parents=True)
+
+    class FailSecond(SimHost):
+        calls = 0
+
+        def mount_volume(self, src: Path, dst: Path, readonly: bool) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                raise BackendError("mount volume: no space")
+            super().mount_volume(src, dst, readonly)
+
+    cell = cell_from_doc({"kind": "Cell", "name": "x", "mounts": ["a:/a:rw", "b:/b:ro"]})
+    with pytest.raises(BackendError, match="no space"):
+        sync_mounts(paths, FailSecond(), cell, [])
+    assert not (paths.root("x") / "a").is_symlink()
+    sync_mounts(paths, SimHost(), cell, [])
+    assert (paths.root("x") / "a").is_symlink() and (paths.root("x") / "b").is_symlink()
