@@ -60,3 +60,14 @@ def test_errors(cellctl: Any, two_cells: Any, sim_env: dict[str, str]) -> None:
     assert notfound.stderr.splitlines()[-1] == (
         "cellctl: error: exec in cell 'web': no-such-command-here: command not found"
     )
+
+
+def test_a_process_in_a_cell_is_not_host_root(
+    cellctl: Any, two_cells: Any, sim_env: dict[str, str]
+) -> None:
+    proc = run_ctl(sim_env, "exec", "web", "--", sys.executable, "-m", "cells.cli.ctl", "list")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == (
+        "cellctl: error: list cells: operation needs host root (euid 0 outside any cell)"
+    )

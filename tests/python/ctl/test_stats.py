@@ -93,3 +93,24 @@ def test_option_conflicts(cellctl: Any, args: list[str], message: str) -> None:
         2,
         f"cellctl: usage error: {message} (see: cellctl stats --help)\n",
     )
+
+
+def test_http_under_inetd_reads_the_request_first(
+    cellctl: Any, two_cells: Any, sim_env: dict[str, str]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "cells.cli.ctl", "stats", "--prometheus", "--http"],
+        input=b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n",
+        capture_output=True,
+        env={**os.environ, **sim_env},
+        timeout=60,
+    )
+    head, _, body = proc.stdout.partition(b"\r\n\r\n")
+    assert proc.returncode == 0
+    assert head.split(b"\r\n")[0] == b"HTTP/1.0 200 OK"
+    assert f"Content-Length: {len(body)}".encode() in head.split(b"\r\n")
+    assert b"\ncells_cells 2.0\n" in body
