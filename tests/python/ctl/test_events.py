@@ -77,3 +77,12 @@ def test_follow_prints_new_events(cellctl: Any, two_cells: Any, sim_env: dict[st
     finally:
         follower.terminate()
         follower.wait(timeout=10)
+
+
+def test_tsv(cellctl: Any, two_cells: Any) -> None:
+    deny(cellctl, "web", "process.signal", "db")
+    result = cellctl("events", "--tsv")
+    assert result.stdout.splitlines() == [
+        "seq\ttime\tcell\ttarget\teuid\tscope\top\treason",
+        "1\t1800000000\t1\t2\t0\tprocess\tprocess.signal\tcross_cell",
+    ]

@@ -153,3 +153,9 @@ def test_record_feeds_events_and_counters(cellctl: Any, two_cells: Any) -> None:
     assert '"op":"process.ptrace"' in event
     web = cellctl("list", "--json").json()["cells"][0]
     assert web["denies"]["process"] == 1
+
+
+def test_table_as_tsv(cellctl: Any) -> None:
+    lines = cellctl("explain", "--list", "--tsv").stdout.splitlines()
+    assert lines[0] == "op\tscope\tklass\tlow\tmedium\thigh\trelaxed_by"
+    assert "system.sysvipc\tsystem\tprofile\tdefer\tdefer\tdeny\tsysvipc" in lines

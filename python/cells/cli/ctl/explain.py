@@ -41,6 +41,7 @@ ROW_COLUMNS = (
     help="Sim only: also count and audit a denial as a kernel listener would.",
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.option("--tsv", is_flag=True, help="With --list: tab-separated values, header row first.")
 @pass_app
 def explain(
     app: Application,
@@ -51,6 +52,7 @@ def explain(
     show_table: bool,
     record: bool,
     as_json: bool,
+    tsv: bool,
 ) -> None:
     """Explain what the policy decides when a process in CELL (a name, an
     id, or "host") does ACTION (an operation such as process.signal or
@@ -76,7 +78,7 @@ def explain(
     rows = {r.op: r for r in kernel.policy()}
     if show_table:
         records = [asdict(r) for r in rows.values()]
-        app.listing(ROW_COLUMNS, records, fmt="json" if as_json else "table")
+        app.listing(ROW_COLUMNS, records, fmt="json" if as_json else "tsv" if tsv else "table")
         return
     if cell is None or action is None:
         raise click.UsageError("CELL and ACTION are required (or --list)")
