@@ -123,6 +123,9 @@ class Manager:
         """Plan under the lock and apply; refuse when `fingerprint` is stale."""
         desired = self.load()
         with apply_lock(self.paths.lock):
+            for run in self.db.interrupted():
+                self.db.end_run(run, "interrupted")
+                self.progress(f"apply run {run} was interrupted; planning from live state")
             fresh = plan(desired, self.facts(desired), targets)
             if fingerprint is not None and fingerprint != fresh.fingerprint:
                 raise StalePlan(

@@ -18,13 +18,14 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cells import __version__
-from cells.errors import InvalidArgument, NotFound
+from cells.errors import CellsError, InvalidArgument, NotFound
 from cells.ipc import protocol
 from cells.ipc.server import Connection, IpcServer
 from cells.kernel.api import Kernel
@@ -99,9 +100,12 @@ class ThreadServices:
 class Daemon:
     def __init__(self, paths: Paths, kernel: Kernel, host: Host, *,
                  interval: float = 2.0, check_peer: bool = True,
-                 use_syslog: bool | None = None) -> None:
+                 use_syslog: bool | None = None, destroy_on_exit: bool = False) -> None:
         self.paths, self.kernel, self.host = paths, kernel, host
         self.interval = interval
+        self.destroy_on_exit = destroy_on_exit
+        self.exit_problems: list[str] = []
+        self._published = 0.0
         self.db = StateDB(paths.db)
         self.logstore = LogStore(paths.logs)
         self.sup = Supervisor(kernel=kernel, on_event=self._on_event)
@@ -144,8 +148,9 @@ class Daemon:
             ready()
         try:
             while not self._stop.is_set():
+                timeout = min(self.interval, 0.5) if self._dirty else self.interval
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                    await asyncio.wait_for(self._wake.wait(), timeout)
                 self._wake.clear()
                 if self._stop.is_set():
                     break
@@ -170,9 +175,28 @@ class Daemon:
         order = [n for n in reversed(self._order()) if n in self.cells]
         await self.sup.stop_all(order)
         await self.sup.close()
+        if self.destroy_on_exit:
+            self._destroy_cells()
         await self.server.close()
         self.logstore.close()
         self.db.close()
+
+    def _destroy_cells(self) -> None:
+        """After every service stopped: remove the managed kernel cells,
+        dependents first (rc.d stop; apply creates them again at start)."""
+        applied = applied_cells(self.db)
+        known = {n: [d for d in c.depends_on if d in applied] for n, c in applied.items()}
+        try:
+            order = deps.order(known)
+        except deps.DependencyError:
+            order = sorted(known)
+        for name in reversed(order):
+            try:
+                self.kernel.destroy(name)
+            except NotFound:
+                continue
+            except CellsError as e:
+                self.exit_problems.append(f"destroy cell {name}: {e}")
 
     # -- supervision ----------------------------------------------------------
     def _order(self) -> list[str]:
@@ -198,7 +222,10 @@ class Daemon:
                 syslog_sink(service, stream, line)
             topic = f"log:{service}"
             if self.server.subscribers(topic):
-                data = {"cell": service, "stream": stream, "line": line}
+                now = time.time()
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+                data = {"cell": service, "time": f"{stamp}.{int(now * 1000) % 1000:03d}Z",
+                        "stream": stream, "line": line}
                 self._spawn(self.server.publish("log", data, topic))
         return sink
 
@@ -344,6 +371,10 @@ class Daemon:
     async def _publish_cells(self, force: bool = False) -> None:
         if not (self._dirty or force) or not self.server.subscribers("cells"):
             return
+        now = time.monotonic()
+        if not force and now - self._published < 1.0:
+            return  # at most one cells event a second; still dirty, sent next pass
+        self._published = now
         self._dirty = False
         current = self.status_rows()
         if current != self._last_rows or force:

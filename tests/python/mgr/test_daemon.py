@@ -43,9 +43,9 @@ service: {command: [sh, -c, "echo boom >&2; exit 3"], restart: "on-failure:2"}
 
 
 @contextlib.asynccontextmanager
-async def running_daemon(paths: Paths) -> AsyncIterator[Daemon]:
+async def running_daemon(paths: Paths, **kw: bool) -> AsyncIterator[Daemon]:
     kernel = open_kernel("sim", paths.state_dir)
-    d = Daemon(paths, kernel, SimHost(), interval=0.1)
+    d = Daemon(paths, kernel, SimHost(), interval=0.1, **kw)
     ready = asyncio.Event()
     task = asyncio.create_task(d.run(None, ready.set))
     await asyncio.wait_for(ready.wait(), 10)
@@ -227,3 +227,36 @@ def test_peer_check_allows_root_or_owner(tmp_path: Path) -> None:
     assert allowed(0, str(sock))
     assert allowed(owner, str(sock))
     assert not allowed(owner + 12345, str(sock))
+
+
+def test_exit_stops_services_then_destroys_cells(paths: Paths) -> None:
+    applied(paths)
+
+    async def main() -> Daemon:
+        async with running_daemon(paths, destroy_on_exit=True) as d:
+            await wait_for(lambda: d.sup.status("web").state == "running")
+        return d
+
+    d = asyncio.run(main())
+    assert d.exit_problems == []
+    assert d.kernel.list() == []
+    m = Manager(paths, d.kernel, SimHost())
+    assert {a.key() for a in m.plan().actions} == {
+        "cell.create crash", "cell.create db", "cell.create web"}
+
+
+def test_audit_events_are_pushed(paths: Paths) -> None:
+    applied(paths, "kind: Cell\nname: solo\n---\nkind: Cell\nname: other\n")
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            await c.subscribe(["audit"])
+            attempt = d.kernel.attempt
+            decision = attempt("solo", "process.signal", "other")
+            assert decision.verdict == "deny"
+            ev = await asyncio.wait_for(anext(c.events()), 5)
+            assert ev["event"] == "audit"
+            assert ev["data"]["op"] == "process.signal"
+            assert ev["data"]["cell"] == d.kernel.get("solo").id
+
+    asyncio.run(main())

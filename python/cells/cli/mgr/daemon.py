@@ -16,14 +16,17 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
               show_default=True, help="Seconds between reconcile passes.")
 @click.option("--pidfile", type=click.Path(dir_okay=False), help="Write the pid here.")
 @click.option("--detach", is_flag=True, help="Run in the background (for rc.d).")
+@click.option("--destroy-on-exit", is_flag=True,
+              help="After stopping every service, destroy the managed kernel cells.")
 @pass_mgr
 def daemon(app: MgrApp, metrics_port: int | None, interval: float, pidfile: str | None,
-           detach: bool) -> None:
+           detach: bool, destroy_on_exit: bool) -> None:
     """Supervise the services of applied cells and serve the IPC socket.
 
     Services start in dependency order once their dependencies are
     healthy; restart policies, healthchecks and bounded restarts apply; on
-    SIGTERM every service stops, dependents first.  Only root or the
+    SIGTERM every service stops, dependents first (and, with
+    --destroy-on-exit, the managed kernel cells are destroyed).  Only root or the
     socket's owner may use the socket (protocol: docs/ipc.md).
 
     \b
@@ -53,9 +56,14 @@ def daemon(app: MgrApp, metrics_port: int | None, interval: float, pidfile: str 
         app.note(f"daemon ready: socket {paths.socket}, backend {kernel.backend}"
                  + (f", metrics on 127.0.0.1:{metrics_port}" if metrics_port else ""))
 
-    d = Daemon(paths, kernel, host_for(kernel.backend), interval=interval)
+    d = Daemon(paths, kernel, host_for(kernel.backend), interval=interval,
+               destroy_on_exit=destroy_on_exit)
     try:
         asyncio.run(d.run(metrics_port, ready))
     finally:
         if pidfile is not None and os.path.exists(pidfile):
             os.unlink(pidfile)
+    for problem in d.exit_problems:
+        app.note(problem)
+    if d.exit_problems:
+        app.abort(f"{len(d.exit_problems)} kernel cells could not be destroyed")
