@@ -142,6 +142,12 @@ def owner_ids(owner: str) -> tuple[int, int] | None:
     return uid, gid
 
 
+def _root_mounted(host: Host, root: Path, cell: Cell | None) -> bool:
+    if not host.is_mounted(root / "dev"):
+        return False
+    return cell is None or cell.root is None or host.is_mounted(root / "usr")
+
+
 def _volume_fact(path: Path, vol: Volume | None) -> VolumeFact | None:
     try:
         st = path.stat()
@@ -176,9 +182,11 @@ def gather(
         marker = read_root_marker(paths, name)
         if marker is None:
             continue
-        roots[name] = marker
         root = paths.root(name)
         cell = desired.cells.get(name)
+        if host.name != "sim" and not _root_mounted(host, root, cell):
+            continue  # after a reboot: the files are there, the mounts are not
+        roots[name] = marker
         targets = {str(m) for m in cell.mounts} if cell is not None else set()
         for text in applied_cells.get(name, {}).get("mounts", []):
             targets.add(text)

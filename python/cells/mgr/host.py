@@ -71,8 +71,11 @@ class NetbsdHost:
 
     def __init__(self, runner: Runner = run_command) -> None:
         self.runner = runner
+        self._mounts: set[str] | None = None
 
     def _run(self, argv: Sequence[str], what: str) -> str:
+        if argv[0] in ("/sbin/mount_null", "/sbin/mount_tmpfs", "/sbin/umount"):
+            self._mounts = None  # the mount table changes
         status, out = self.runner(argv)
         if status != 0:
             detail = out.splitlines()[-1] if out else f"exit status {status}"
@@ -92,9 +95,12 @@ class NetbsdHost:
         self._run(["/sbin/umount", str(dst)], "unmount")
 
     def is_mounted(self, dst: Path) -> bool:
-        out = self._run(["/sbin/mount"], "list mounts")
-        needle = f" on {dst} "
-        return any(needle in line + " " for line in out.splitlines())
+        """From one read of the mount table, until this host changes it."""
+        if self._mounts is None:
+            out = self._run(["/sbin/mount"], "list mounts")
+            self._mounts = {line.split(" on ", 1)[1].rsplit(" type ", 1)[0]
+                            for line in out.splitlines() if " on " in line}
+        return str(dst) in self._mounts
 
     def make_dev(self, dev: Path) -> None:
         dev.mkdir(parents=True, exist_ok=True)

@@ -76,3 +76,33 @@ def test_failure_is_one_line_with_the_command(tmp_path: Path) -> None:
         host.make_dev(tmp_path / "dev")
     assert str(info.value) == (f"mount /dev: /sbin/mount_tmpfs -s 1m -m 0755 tmpfs "
                                f"{tmp_path}/dev: mount_tmpfs: busy")
+
+
+def test_mount_table_is_read_once_until_a_mount_changes_it(tmp_path: Path) -> None:
+    table = "/b/usr on /r/usr type null (read-only, local)\ntmpfs on /r/dev type tmpfs (local)"
+    rec = Recorder({"/sbin/mount": (0, table)})
+    host = NetbsdHost(rec)
+    assert host.is_mounted(Path("/r/usr")) and host.is_mounted(Path("/r/dev"))
+    assert not host.is_mounted(Path("/r/bin"))
+    assert rec.calls == [["/sbin/mount"]]
+    host.mount_base(Path("/b/bin"), tmp_path / "bin")
+    host.is_mounted(Path("/r/bin"))
+    assert [c[0] for c in rec.calls] == ["/sbin/mount", "/sbin/mount_null", "/sbin/mount"]
+
+
+def test_facts_see_a_root_whose_mounts_are_gone(tmp_path: Path) -> None:
+    from cells.kernel import open_kernel
+    from cells.mgr.apply import Manager
+    from cells.mgr.host import SimHost
+    from cells.mgr.paths import Paths
+
+    paths = Paths(tmp_path / "e", tmp_path / "s", tmp_path / "c", tmp_path / "b", tmp_path / "k")
+    paths.config_dir.mkdir()
+    (paths.config_dir / "c.yaml").write_text("kind: Cell\nname: web\n")
+    kernel = open_kernel("sim", paths.state_dir)
+    assert Manager(paths, kernel, SimHost()).apply().ok
+    # The same host as NetBSD sees it after a reboot: nothing mounted.
+    rebooted = NetbsdHost(Recorder({"/sbin/mount": (0, "/dev/wd0a on / type ffs (local)")}))
+    plan = Manager(paths, kernel, rebooted).plan()
+    assert [a.key() for a in plan.actions] == ["cell.root web"]
+    assert [str(r) for _, r in plan.drift] == ["root: missing → built"]
