@@ -83,3 +83,17 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
 def test_missing_config_dir_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"config dir .* does not exist"):
         load_dir(tmp_path / "nope")
+
+
+def test_stored_form_round_trips() -> None:
+    from cells.mgr.model import cell_from_canonical, volume_from_canonical
+
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    desired = load_dir(examples)
+    assert desired.cells
+    for cell in desired.cells.values():
+        again = cell_from_canonical(cell.canonical())
+        assert again == cell
+        assert again.digest() == cell.digest()
+    for vol in desired.volumes.values():
+        assert volume_from_canonical(vol.canonical()) == vol
