@@ -53,10 +53,14 @@ class Reason:
 
 
 def _show(value: Any) -> str:
+    """A value for people: no quotes, empty parts of mappings left out."""
     if value is None:
         return "(none)"
     if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
+        return "[" + ", ".join(map(_show, value)) + "]"
+    if isinstance(value, dict):
+        parts = [f"{k}: {_show(v)}" for k, v in value.items() if v not in (None, "", {}, [])]
+        return "{" + ", ".join(parts) + "}"
     return str(value)
 
 

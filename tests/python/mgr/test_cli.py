@@ -154,3 +154,17 @@ def test_bootstrap_imports_sets(paths: Paths, tmp_path: Path) -> None:
     assert "imported base, etc" in result.stderr
     again = run("bootstrap", "--release", "10.1", "--arch", "amd64", "--sets", str(sets))
     assert "already complete" in again.stderr
+
+
+def test_plan_shows_a_replace_once_with_its_restart(small: Paths) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    (small.config_dir / "cells.yaml").write_text(
+        SMALL.replace("profile: medium", "profile: high\nservice: {command: /bin/true}"))
+    result = run("plan")
+    assert result.stdout == (
+        "Plan: 2 actions\n"
+        "  -/+ cell.replace web  (profile: medium → high; restarts service web)\n"
+        "    ~ cell.record  web  (service: (none) → {command: [/bin/true], user: root, "
+        "restart: on-failure, stop_timeout: 10.0, log: {facility: daemon, stdout: info, "
+        "stderr: err, tag: web}})\n"
+    )

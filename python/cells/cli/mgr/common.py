@@ -140,7 +140,7 @@ def render_plan(app: Application, p: Plan) -> None:
                 sym = "-/+"
             why = "; ".join(str(r) for r in a.reasons if not r.drift)
             extra = []
-            if a.cause in ("new", "removed"):
+            if a.cause in ("new", "removed", "drift"):
                 extra.append(a.cause)
             if why:
                 extra.append(why)
@@ -155,11 +155,21 @@ def render_plan(app: Application, p: Plan) -> None:
 
 
 def _visible(p: Plan) -> list[Any]:
-    """Actions to show: a record is folded into other actions of its cell."""
-    busy = {a.name for a in p.actions if a.op not in ("cell.record", "volume.record")}
+    """Actions to show.  Recording the manifest is folded into the other
+    actions of the same cell; only reasons they do not already show remain."""
+    from dataclasses import replace
+
+    shown: dict[str, set[str]] = {}
+    for a in p.actions:
+        if not a.op.endswith(".record"):
+            shown.setdefault(a.name, set()).update(str(r) for r in a.reasons)
+            shown[a.name].add("")
     out = []
     for a in p.actions:
-        if a.op == "cell.record" and a.name in busy and a.cause == "new":
-            continue
+        if a.op.endswith(".record") and a.name in shown:
+            rest = tuple(r for r in a.reasons if str(r) not in shown[a.name])
+            if not rest:
+                continue
+            a = replace(a, reasons=rest)
         out.append(a)
     return out
