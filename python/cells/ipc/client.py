@@ -236,7 +236,7 @@ class Client:
     """Blocking client: `call()` plus the same method names as AsyncClient."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None,
-                 timeout: float | None = 30.0) -> None:
+                 timeout: float | None = 120.0) -> None:
         self.path = str(path) if path is not None else default_socket()
         self.timeout = timeout
         self._sock: socket.socket | None = None

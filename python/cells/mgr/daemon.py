@@ -154,9 +154,12 @@ class Daemon:
                 self._wake.clear()
                 if self._stop.is_set():
                     break
-                await self.reconcile()
-                await self._publish_cells()
-                await self._publish_audit()
+                try:
+                    await self.reconcile()
+                    await self._publish_cells()
+                    await self._publish_audit()
+                except (CellsError, OSError) as e:
+                    self._report(f"reconcile: {e}")
         finally:
             await self.shutdown()
             if http is not None:
@@ -168,6 +171,13 @@ class Daemon:
 
     def poke(self) -> None:
         self._wake.set()
+
+    def _report(self, message: str) -> None:
+        """One line on stderr and to `daemon` subscribers; the loop goes on."""
+        print(f"cellmgr: {message}", file=sys.stderr, flush=True)
+        if self.server.subscribers("daemon"):
+            self._spawn(self.server.publish(
+                "daemon", {"state": "ready", "message": message}, "daemon"))
 
     async def shutdown(self) -> None:
         await self.server.publish("daemon", {"state": "stopping", "message": "daemon stops"},
@@ -275,7 +285,12 @@ class Daemon:
                 was_up = name in self.cells and self.sup.status(name).state in UP
                 if name in self.cells:
                     await self.sup.remove(name)
-                self.sup.add(service_spec(cell, self._sink(cell)))
+                    del self.cells[name]
+                try:
+                    self.sup.add(service_spec(cell, self._sink(cell)))
+                except CellsError as e:
+                    self._report(f"cell {name}: cannot supervise its service: {e}")
+                    continue
                 self.cells[name] = cell
                 self.digests[name] = digest
                 if was_up or (initial and cell.autostart):
@@ -289,7 +304,11 @@ class Daemon:
             if name not in self.wanted or self.sup.status(name).state != "stopped":
                 continue
             if all(self._healthy(d) for d in self.cells[name].depends_on):
-                await self.sup.start(name)
+                try:
+                    await self.sup.start(name)
+                except CellsError as e:
+                    self.wanted.discard(name)
+                    self._report(f"cell {name}: cannot start its service: {e}")
                 self._dirty = True
 
     def _resolve(self, names: Sequence[str], all_: bool) -> list[str]:
