@@ -128,7 +128,9 @@ destroy_zombie_body()
 	common
 	cells_require
 	mkcell zomb low
-	probe zombie "${CELL_ID}" "${CELL_ROOT}" >zombie.pid 2>/dev/null &
+	# Not through probe(): a function run in the background is a subshell,
+	# and killing that would leave the zombie's real parent alive.
+	"${CELLPROBE}" zombie "${CELL_ID}" "${CELL_ROOT}" >zombie.pid 2>/dev/null &
 	parent=$!
 	echo "${parent}" >>pids.list
 	n=0
