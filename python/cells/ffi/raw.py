@@ -57,6 +57,9 @@ class Core:
     def ref(self, handle: int) -> None:
         lib.cell_ref(self._c, handle)
 
+    def unref(self, handle: int) -> None:
+        lib.cell_unref(self._c, handle)
+
     def lookup_id(self, cell_id: int, what: str) -> int:
         hp = ffi.new("uint32_t *")
         check(lib.cell_lookup_id(self._c, cell_id, hp), what)

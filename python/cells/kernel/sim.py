@@ -60,13 +60,16 @@ _ALL, _HOST = -1, 0
 class _Session:
     db: sqlite3.Connection
     core: Core
-    handles: dict[int, int] = field(default_factory=dict)
+    handles: dict[int, int]
+    generation: int
     members: dict[int, list[int]] = field(default_factory=dict)
+    refs: list[int] = field(default_factory=list)  # handles referenced in this session
     caller_cell: int = 0
+    cells_changed: bool = False  # bump the generation on commit
+    core_dirty: bool = False  # the core holds state not kept in the database
 
     def meta(self, key: str, default: int = 0) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else int(row[0])
+        return _meta(self.db, key, default)
 
     def set_meta(self, key: str, value: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -81,6 +84,9 @@ class SimKernel:
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.state_dir = Path(state_dir)
         self.db_path = self.state_dir / DB_NAME
+        # The core of the last session, reused while the database's cell
+        # generation is unchanged (rebuilding costs O(cells) per operation).
+        self._cache: _Session | None = None
 
     # -- sessions ---------------------------------------------------------
 
@@ -88,6 +94,8 @@ class SimKernel:
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             db.execute("BEGIN IMMEDIATE")
         except (OSError, sqlite3.Error) as exc:
@@ -100,35 +108,50 @@ class SimKernel:
     @contextmanager
     def _session(self) -> Iterator[_Session]:
         db = self._connect()
+        cache, self._cache = self._cache, None
         try:
-            s = _Session(db, Core())
-            self._load(s)
+            s = self._load(db, cache)
             yield s
+            if s.cells_changed:
+                s.generation += 1
+                s.set_meta("generation", s.generation)
             db.execute("COMMIT")
+            if not s.core_dirty:
+                self._cache = s
         except BaseException:
             db.execute("ROLLBACK")
             raise
         finally:
             db.close()
 
-    def _load(self, s: _Session) -> None:
-        next_id = s.meta("next_id", 1)
-        s.core.set_next_id(next_id)
-        for cell_id, created, request in s.db.execute(
-            "SELECT id, created, request FROM cells ORDER BY id"
-        ):
-            req = codec.request_from_bytes(request)
-            s.handles[cell_id] = s.core.restore(req, cell_id, created, f"restore cell {cell_id}")
-        s.core.set_next_id(next_id)
-        rows = s.db.execute("SELECT pid, cell, started FROM members").fetchall()
+    def _load(self, db: sqlite3.Connection, cache: _Session | None) -> _Session:
+        generation = _meta(db, "generation")
+        if cache is not None and cache.generation == generation:
+            for handle in cache.refs:
+                cache.core.unref(handle)
+            s = _Session(db, cache.core, cache.handles, generation)
+        else:
+            s = _Session(db, Core(), {}, generation)
+            next_id = s.meta("next_id", 1)
+            s.core.set_next_id(next_id)
+            for cell_id, created, request in db.execute(
+                "SELECT id, created, request FROM cells ORDER BY id"
+            ):
+                req = codec.request_from_bytes(request)
+                what = f"restore cell {cell_id}"
+                s.handles[cell_id] = s.core.restore(req, cell_id, created, what)
+            s.core.set_next_id(next_id)
+        rows = db.execute("SELECT pid, cell, started FROM members").fetchall()
         for pid, cell_id, started in rows:
             if cell_id not in s.handles or not members.alive(pid, started):
-                s.db.execute("DELETE FROM members WHERE pid = ?", (pid,))
+                db.execute("DELETE FROM members WHERE pid = ?", (pid,))
                 continue
             s.members.setdefault(cell_id, []).append(pid)
             s.core.ref(s.handles[cell_id])
+            s.refs.append(s.handles[cell_id])
         by_pid = {pid: cell for cell, pids in s.members.items() for pid in pids}
         s.caller_cell = next((by_pid[p] for p in members.lineage(os.getpid()) if p in by_pid), 0)
+        return s
 
     def _host_only(self, s: _Session, what: str) -> None:
         if s.caller_cell != 0:
@@ -189,6 +212,7 @@ class SimKernel:
             )
             s.set_meta("next_id", int(s.core.stats(HZ).st_next_id))
             s.handles[cell_id] = s.core.lookup_id(cell_id, what)
+            s.cells_changed = True
             return self._info(s, cell_id, now)
 
     def destroy(self, cell: CellRef) -> None:
@@ -197,6 +221,8 @@ class SimKernel:
             self._host_only(s, what)
             cell_id = self._resolve(s, cell, what)
             s.core.destroy(cell_id, what)
+            del s.handles[cell_id]
+            s.cells_changed = True
             s.db.execute("DELETE FROM cells WHERE id = ?", (cell_id,))
             s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
             s.db.execute("DELETE FROM members WHERE cell = ?", (cell_id,))
@@ -218,7 +244,7 @@ class SimKernel:
         with self._session() as s:
             self._host_only(s, what)
             cell_id = self._resolve(s, cell, what)
-            s.core.enter(cell_id, what)
+            s.refs.append(s.core.enter(cell_id, what))
             pid = os.getpid()
             s.db.execute(
                 "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
@@ -261,6 +287,7 @@ class SimKernel:
         and scope and appended to the audit ring (sim only; for tests and
         demonstrations of `events` and the deny counters)."""
         with self._session() as s:
+            s.core_dirty = True  # its ring and counters now hold this event
             decision = self._decide(s, cell, op, target, euid, record=True)
             self._persist_audit(s)
             return decision
@@ -318,6 +345,11 @@ class SimKernel:
                 )
         s.set_meta("audit_head", head)
         s.db.execute("DELETE FROM events WHERE seq <= ?", (head - lib.CELL_AUDIT_RING,))
+
+
+def _meta(db: sqlite3.Connection, key: str, default: int = 0) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else int(row[0])
 
 
 def _check_root(root: str, what: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cells.errors import Busy, NotFound, PermissionDenied
+from cells.errors import Busy, NotFound, PermissionDenied, PortInUse
 from cells.kernel.api import CellSpec
 from cells.kernel.sim import SimKernel
 
@@ -226,3 +226,34 @@ def run_in_cell_then_enter(kernel: SimKernel) -> None:
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) == 3:
         raise PermissionDenied("refused")
+
+
+def test_two_kernels_on_one_state_dir_see_each_others_changes(
+    state_dir: Path, make_root: Callable[[str], Path]
+) -> None:
+    root = str(make_root("r"))
+    a, b = SimKernel(state_dir), SimKernel(state_dir)
+    a.create(CellSpec("one", root, ports=(80,)))
+    assert [c.name for c in b.list()] == ["one"]  # b builds and keeps its core
+    b.create(CellSpec("two", root))
+    with pytest.raises(PortInUse):
+        b.create(CellSpec("three", root, ports=(80,)))
+    a.destroy("one")
+    assert [c.name for c in b.list()] == ["two"]
+    assert b.create(CellSpec("three", root, ports=(80,))).id == 3
+    assert b.explain("two", "network.bind", "80").reason == "port_owned"
+    assert a.explain("two", "network.bind", "80").reason == "port_owned"
+
+
+def test_a_reused_core_recounts_members(
+    sim_kernel: SimKernel, state_dir: Path, make_root: Callable[[str], Path]
+) -> None:
+    sim_kernel.create(CellSpec("web", str(make_root("web"))))
+    member = run_member(state_dir, "web", "import time; time.sleep(60)")
+    with pytest.raises(Busy):
+        sim_kernel.destroy("web")
+    assert sim_kernel.get("web").nprocs == 1
+    member.kill()
+    member.wait()
+    assert sim_kernel.get("web").nprocs == 0
+    sim_kernel.destroy("web")
