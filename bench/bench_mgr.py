@@ -178,6 +178,15 @@ def daemon_rss(tmp: Path, n: int) -> tuple[float, float, dict[str, float], int]:
 
 
 def main() -> int:
+    saved = dict(os.environ)
+    try:
+        return _run()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run() -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-mgr-") as d:
         tmp = Path(d)

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cells.errors import CellsError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied (
     kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL,
@@ -34,12 +36,16 @@ class StateDB:
     """One connection to `<state dir>/cellmgr.db`; autocommit per statement."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise CellsError(f"cannot open the state database {path}: {e}; run as root "
+                             "or set --state-dir / CELLS_STATE_DIR") from None
 
     def close(self) -> None:
         self.db.close()

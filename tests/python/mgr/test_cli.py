@@ -168,3 +168,13 @@ def test_plan_shows_a_replace_once_with_its_restart(small: Paths) -> None:
         "restart: on-failure, stop_timeout: 10.0, log: {facility: daemon, stdout: info, "
         "stderr: err, tag: web}})\n"
     )
+
+
+def test_unusable_state_dir_is_one_line(paths: Paths, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("--state-dir", str(blocker / "db"), "plan")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"cellmgr: error: cannot open the state database "
+                                    f"{blocker}/db/cellmgr.db: ")
+    assert result.stderr.count("\n") == 1

@@ -61,6 +61,13 @@ def _group() -> Any:
             command: click.Command = getattr(mod, attr)
             return command
 
+        def invoke(self, ctx: click.Context) -> Any:
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:
+                where = f"{exc.filename}: " if exc.filename else ""
+                ctx.obj.abort(f"{where}{exc.strerror or exc}")
+
     @click.group(cls=MgrGroup, epilog=EPILOG, context_settings={"max_content_width": 100})
     @click.option("--backend", type=click.Choice(["auto", "netbsd", "sim"]),
                   envvar="CELLS_BACKEND", default="auto", show_default=True,
