@@ -143,7 +143,8 @@ def verdict(
         if reboot_probe == "EPERM":
             lines.append("reboot-probe: EPERM (denied, VM kept running)")
         else:
-            lines.append(f"reboot-probe: FAIL ({reboot_probe or 'no answer: the guest halted?'})")
+            why = reboot_probe or "no errno printed: halted, or no probe cell; see console.log"
+            lines.append(f"reboot-probe: FAIL ({why})")
             ok = False
     lines.append("result: PASS" if ok else "result: FAIL")
     return Verdict(0 if ok else 1, tuple(lines))
