@@ -6,6 +6,7 @@ kernel, and a cellctl runner with a pinned terminal width.  Tests marked
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ def netbsd_missing() -> str | None:
 
     if not module_loaded():
         return "needs secmodel_cell loaded (no sysctl security.models.cell.abi_version)"
+    if os.geteuid() != 0:
+        return "needs host root (euid 0) to create, enter and destroy cells"
     return None
 
 
