@@ -125,3 +125,21 @@ def test_a_broken_verb_module_is_not_hidden(monkeypatch: Any) -> None:
     monkeypatch.setitem(ctl.COMMANDS, "jail", "jail:jail")
     with pytest.raises(ModuleNotFoundError):
         ctl.cli().get_command(None, "jail")
+
+
+def test_cell_names_complete_in_the_shell(
+    cellctl: Any, make_root: Any, sim_env: dict[str, str]
+) -> None:
+    for name in ("web", "webmail", "db"):
+        assert cellctl("create", name, "--root", str(make_root(name))).exit_code == 0
+    env = {
+        **os.environ,
+        **sim_env,
+        "COMP_WORDS": "cellctl destroy we",
+        "COMP_CWORD": "2",
+        "_CELLCTL_COMPLETE": "bash_complete",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "cells.cli.ctl"], env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.splitlines() == ["plain,web", "plain,webmail"]

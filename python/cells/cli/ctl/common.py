@@ -43,3 +43,21 @@ CELL_COLUMNS = (
     Column("AGE", "age", human_age),
     Column("ROOT", "root"),
 )
+
+
+def complete_cell(ctx: Any, param: Any, incomplete: str) -> list[Any]:
+    """Shell completion for CELL arguments: the names of live cells."""
+    import os
+
+    from click.shell_completion import CompletionItem
+
+    from cells.errors import CellsError
+    from cells.kernel import open_kernel
+
+    root = ctx.find_root().params
+    os.environ.setdefault("CELLS_QUIET", "1")
+    try:
+        cells = open_kernel(root.get("backend"), root.get("state_dir")).list()
+    except CellsError:
+        return []
+    return [CompletionItem(c.name) for c in cells if c.name.startswith(incomplete)]

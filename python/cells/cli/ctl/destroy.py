@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from cells.cli.app import Application, pass_app
+from cells.cli.ctl.common import complete_cell
 
 
 @click.command()
-@click.argument("cell")
+@click.argument("cell", shell_complete=complete_cell)
 @pass_app
 def destroy(app: Application, cell: str) -> None:
     """Destroy CELL (a name or an id).

@@ -12,12 +12,13 @@ import os
 import click
 
 from cells.cli.app import Application, pass_app
+from cells.cli.ctl.common import complete_cell
 
 SHELL = "/bin/sh"
 
 
 @click.command("exec", context_settings={"ignore_unknown_options": True})
-@click.argument("cell")
+@click.argument("cell", shell_complete=complete_cell)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @pass_app
 def exec_cell(app: Application, cell: str, command: tuple[str, ...]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import asdict
 import click
 
 from cells.cli.app import Application, Column, pass_app
+from cells.cli.ctl.common import complete_cell
 
 ROW_COLUMNS = (
     Column("OP", "op"),
@@ -24,7 +25,7 @@ ROW_COLUMNS = (
 
 
 @click.command()
-@click.argument("cell", required=False)
+@click.argument("cell", required=False, shell_complete=complete_cell)
 @click.argument("action", required=False)
 @click.argument("target", required=False)
 @click.option(
