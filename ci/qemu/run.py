@@ -16,8 +16,8 @@ each with a time limit (config.BASE_LIMITS, x6 without KVM):
    get a result: the one-line reason is on stderr).
 
 Everything is logged under the run directory: console.log, steps.json,
-anita-structured.log and results/.  `--dry-run` prints the plan and boots
-nothing.
+anita-{install,boot1,boot2}.log (anita's structured logs) and results/.
+`--dry-run` prints the plan and boots nothing.
 """
 
 from __future__ import annotations
@@ -197,7 +197,8 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     sessions: list[GuestSession] = []
     try:
         installer = GuestSession(anita, dist, base, accel, persist=True,
-                                 disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+                                 disk_size=cfg.disk_size, memory=cfg.memory, console=console,
+                                 structured_log=run_dir / "anita-install.log")
         sessions.append(installer)
         # anita treats any wd0.img as installed; ours is only once marked so.
         marker = base / "installed.ok"
@@ -208,13 +209,15 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
         first = GuestSession(anita, dist, run_dir, accel, persist=True,
-                             disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+                             disk_size=cfg.disk_size, memory=cfg.memory, console=console,
+                             structured_log=run_dir / "anita-boot1.log")
         sessions.append(first)
         run_commands(first, boot_args, plan.stage1(cfg, devices), cfg, log, "boot1")
         run_step("halt", cfg.limit("halt"), first.halt, log, first.kill)
 
         second = GuestSession(anita, dist, run_dir, accel, persist=False,
-                              disk_size=cfg.disk_size, memory=cfg.memory, console=console)
+                              disk_size=cfg.disk_size, memory=cfg.memory, console=console,
+                              structured_log=run_dir / "anita-boot2.log")
         sessions.append(second)
         run_commands(second, boot_args, plan.stage2(cfg, devices), cfg, log, "boot2")
         probe: str | None = None

@@ -106,6 +106,7 @@ class GuestSession:
         disk_size: str,
         memory: str,
         console: ConsoleTee,
+        structured_log: Path,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         with anita_prints_to_stderr():
@@ -117,7 +118,7 @@ class GuestSession:
                 disk_size=disk_size,
                 memory_size=memory,
                 persist=persist,
-                structured_log_file=str(workdir / "anita-structured.log"),
+                structured_log_file=str(structured_log),
                 image_format="sparse",
             )
         self._a.unstructured_log_f = console

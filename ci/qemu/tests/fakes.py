@@ -81,6 +81,7 @@ def installer_anita(guest: Guest) -> types.ModuleType:
             self.unstructured_log_f: Any = None
             self.child = None
             guest.instances.append({"dist": dist, "workdir": workdir, "vmm": vmm,
+                                    "structured_log_file": structured_log_file,
                                     "vmm_args": vmm_args, "persist": persist,
                                     "image_format": image_format})
 

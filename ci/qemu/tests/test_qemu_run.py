@@ -60,6 +60,8 @@ def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
     assert guest.halts == 2
     # install once (persistent), boot 1 persistent, boot 2 on a snapshot
     assert [i["persist"] for i in guest.instances] == [True, True, False]
+    assert [Path(i["structured_log_file"]).name for i in guest.instances] == [
+        "anita-install.log", "anita-boot1.log", "anita-boot2.log"]
     assert all(i["vmm"] == "qemu" and i["image_format"] == "sparse" for i in guest.instances)
     assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
     assert guest.instances[0]["dist"] == (

@@ -73,7 +73,8 @@ def test_real_anita_starts_qemu_with_our_arguments(tmp_path: Path) -> None:
         config.default_sets_url("10.1", "amd64"), sets=list(config.SETS))
     tee = session.ConsoleTee(run / "console.log", None)
     guest = session.GuestSession(anita, dist, run, vmm.accel_args(kvm, 1), persist=False,
-                                 disk_size="1G", memory="64M", console=tee)
+                                 disk_size="1G", memory="64M", console=tee,
+                                 structured_log=run / "anita-boot.log")
     log = StepLog()
     with pytest.raises(StepTimeout):
         run_step("boot", 5.0, lambda: guest.boot(
