@@ -178,7 +178,8 @@ class Manager:
     def _do(self, desired: Desired, a: Action, deferred: list[str]) -> list[str]:
         n = a.name
         cell = desired.cells.get(n)
-        applied = self.db.applied("Cell").get(n, {})
+        applied = (self.db.applied_one("Cell", n) or {}) if a.op in (
+            "cell.destroy", "cell.mounts") else {}
         if a.op == "service.stop":
             if self.services is not None:
                 self.services.stop([n])

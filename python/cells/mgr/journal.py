@@ -41,7 +41,10 @@ class StateDB:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            # WAL + NORMAL: a commit survives the applier being killed; a power
+            # cut may lose the last commits, which is safe because the next
+            # run plans from live facts, not from the journal.
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
             raise CellsError(f"cannot open the state database {path}: {e}; run as root "
@@ -54,6 +57,14 @@ class StateDB:
     def applied(self, kind: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT name, doc FROM applied WHERE kind = ?", (kind,))
         return {name: json.loads(doc) for name, doc in rows}
+
+    def applied_one(self, kind: str, name: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT doc FROM applied WHERE kind = ? AND name = ?",
+                              (kind, name)).fetchone()
+        if row is None:
+            return None
+        doc: dict[str, Any] = json.loads(row[0])
+        return doc
 
     def record(self, kind: str, name: str, doc: dict[str, Any]) -> None:
         self.db.execute(
