@@ -60,8 +60,11 @@ def test_a_real_import_of_an_unrelated_package(tmp_path: Path,
         "def check(proof):\n    return True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "anita", raising=False)
-    with pytest.raises(HarnessError, match="unrelated") as exc:
-        anita_compat.load_anita()
+    try:
+        with pytest.raises(HarnessError, match="unrelated") as exc:
+            anita_compat.load_anita()
+    finally:
+        sys.modules.pop("anita", None)  # the fake must not outlive this test
     assert str(pkg / "__init__.py") in str(exc.value)
 
 
