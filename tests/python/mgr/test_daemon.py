@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -260,3 +261,74 @@ def test_audit_events_are_pushed(paths: Paths) -> None:
             assert ev["data"]["cell"] == d.kernel.get("solo").id
 
     asyncio.run(main())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to connect as another uid")
+def test_other_uid_is_refused(paths: Paths) -> None:
+    import dataclasses
+    import json
+    import shutil
+    import socket
+    import tempfile
+
+    applied(paths, "kind: Cell\nname: solo\n")
+    public = Path(tempfile.mkdtemp(prefix="cellmgr-sock-"))
+    public.chmod(0o755)  # the peer must reach the socket to be judged by the peer check
+    paths = dataclasses.replace(paths, socket=public / "cellmgr.sock")
+
+    def as_nobody() -> dict[str, object]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child connects as uid 65534
+            os.close(read)
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(str(paths.socket))
+                s.sendall(b'{"v":1,"id":1,"method":"status","params":{}}\n')
+                os.write(write, s.makefile("rb").readline())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as f:
+            line = f.readline()
+        os.waitpid(pid, 0)
+        reply: dict[str, object] = json.loads(line)
+        return reply
+
+    async def main() -> None:
+        async with running_daemon(paths):
+            assert (paths.socket.stat().st_mode & 0o777) == 0o600
+            os.chmod(paths.socket, 0o666)  # let the file mode through; the peer check decides
+            reply = await asyncio.to_thread(as_nobody)
+            assert reply["ok"] is False
+            error = reply["error"]
+            assert isinstance(error, dict) and error["code"] == "permission"
+            assert "only root or the socket's owner" in str(error["message"])
+
+    try:
+        asyncio.run(main())
+    finally:
+        shutil.rmtree(public)
+
+
+def test_logs_follow_prints_new_lines(paths: Paths) -> None:
+    import subprocess
+    import sys
+
+    from cells.supervisor import LogStore
+
+    store = LogStore(paths.logs)
+    store("web", "stdout", "first")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3] / "python")}
+    proc = subprocess.Popen([sys.executable, "-m", "cells.cli.mgr", "logs", "-f", "web"],
+                            env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().endswith(" stdout first\n")
+        store("web", "stderr", "second")
+        assert proc.stdout.readline().endswith(" stderr second\n")
+    finally:
+        proc.terminate()
+        proc.wait(10)
