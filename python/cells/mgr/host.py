@@ -133,9 +133,6 @@ class SimHost:
 
     name = "sim"
 
-    def __init__(self, runner: Runner = run_command) -> None:
-        self.runner = runner
-
     def mount_base(self, src: Path, dst: Path) -> None:
         if dst.is_symlink() or dst.exists():
             return
