@@ -123,8 +123,11 @@ class IpcServer:
                 writer.write(protocol.encode(protocol.error(
                     None, "permission", f"uid {uid} may not use {self.path}: only root "
                     "or the socket's owner")))
-                with contextlib.suppress(ConnectionError, OSError):
+                with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
                     await writer.drain()
+                    # Read what the peer already sent, so closing does not reset
+                    # the connection before it has read the reply.
+                    await asyncio.wait_for(reader.read(protocol.MAX_LINE), 0.5)
                 writer.close()
                 return
         conn = Connection(writer, uid)
