@@ -169,9 +169,6 @@ class Daemon:
         self._stop.set()
         self._wake.set()
 
-    def poke(self) -> None:
-        self._wake.set()
-
     def _report(self, message: str) -> None:
         """One line on stderr and to `daemon` subscribers; the loop goes on."""
         print(f"cellmgr: {message}", file=sys.stderr, flush=True)
@@ -252,7 +249,7 @@ class Daemon:
         out = {}
         for st in self.sup.statuses():
             out[st.name] = ServiceFact(st.state, st.health, self.digests.get(st.name, ""),
-                                       st.restarts + st.health_restarts, st.pid)
+                                       st.restarts, st.pid)
         return out
 
     def _healthy(self, name: str) -> bool:
