@@ -332,3 +332,35 @@ def test_logs_follow_prints_new_lines(paths: Paths) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_cli_apply_restarts_an_edited_service_through_the_daemon(paths: Paths) -> None:
+    from cells.cli.mgr import cli
+    from click.testing import CliRunner
+
+    applied(paths)
+
+    async def main() -> None:
+        async with running_daemon(paths) as d:
+            await wait_for(lambda: d.sup.status("web").state == "running")
+            old_pid = d.sup.status("web").pid
+            (paths.config_dir / "cells.yaml").write_text(
+                MANIFESTS.replace('"echo web up; exec sleep 600"', '"echo web v2; exec sleep 600"'))
+
+            def cli_apply() -> tuple[int, str]:
+                result = CliRunner().invoke(cli(), ["apply", "--yes"], env={"CELLS_QUIET": "1"})
+                return result.exit_code, result.stdout
+
+            code, out = await asyncio.to_thread(cli_apply)
+            assert code == 0, out
+            assert out.splitlines() == ["    ok  cell.record web", "    ok  service.restart web"]
+            await wait_for(lambda: d.sup.status("web").state == "running")
+            assert d.sup.status("web").pid != old_pid
+            await wait_for(lambda: "web v2" in [r.line for r in d.logstore.tail("web", 5)])
+
+            def cli_plan() -> int:
+                return CliRunner().invoke(cli(), ["plan", "--detailed-exitcode"]).exit_code
+
+            assert await asyncio.to_thread(cli_plan) == 0
+
+    asyncio.run(main())
