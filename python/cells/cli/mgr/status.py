@@ -7,15 +7,8 @@ from typing import Any
 import click
 
 from cells.cli.app import Column, dash_list, join_list, output_options
+from cells.cli.ctl.common import human_age
 from cells.cli.mgr.common import MgrApp, pass_mgr
-
-
-def _age(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
 
 COLUMNS = (
     Column("NAME", "name"),
@@ -26,7 +19,7 @@ COLUMNS = (
     Column("RESTARTS", "restarts"),
     Column("PROCS", "procs"),
     Column("PORTS", "ports", dash_list, join_list),
-    Column("AGE", "age", _age),
+    Column("AGE", "age", human_age),
 )
 
 
