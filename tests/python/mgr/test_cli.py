@@ -178,3 +178,15 @@ def test_unusable_state_dir_is_one_line(paths: Paths, tmp_path: Path) -> None:
     assert result.stderr.startswith(f"cellmgr: error: cannot open the state database "
                                     f"{blocker}/db/cellmgr.db: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_cells_are_addressed_by_id_too(small: Paths) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    cell_id = json.loads(run("status", "--json").stdout)["cells"][0]["id"]
+    created = run("backup", "create", str(cell_id))
+    assert created.exit_code == 0, created.stderr
+    assert created.stdout.startswith("web-")
+    listed = json.loads(run("backup", "list", str(cell_id), "--json").stdout)
+    assert [b["cell"] for b in listed["backups"]] == ["web"]
+    missing = run("backup", "create", "999")
+    assert missing.exit_code == 1 and missing.stderr.count("\n") == 1

@@ -75,6 +75,10 @@ class MgrApp(Application):
                                     control, progress)
         return self._manager
 
+    def cell_name(self, ref: str) -> str:
+        """Cells are addressed by name or id: a decimal id becomes its name."""
+        return self.kernel().get(int(ref)).name if ref.isdigit() else ref
+
     def progress(self, text: str) -> None:
         self.stderr.write(f"  {text}\n")
         self.stderr.flush()

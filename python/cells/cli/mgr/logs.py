@@ -27,6 +27,7 @@ def logs(app: MgrApp, cell: str, lines: int, follow: bool) -> None:
     from cells.supervisor.logstore import LogStore
 
     store = LogStore(app.paths().logs)
+    cell = app.cell_name(cell)
     if lines > 0 or not follow:
         for record in store.tail(cell, lines):
             app.out(record.format())

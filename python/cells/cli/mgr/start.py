@@ -26,6 +26,6 @@ def control(app: MgrApp, verb: str, cells: tuple[str, ...], all_: bool) -> None:
         app.abort(f"name the cells to {verb}, or give --all", 2)
     client = app.need_client()
     method = {"start": client.start, "stop": client.stop, "restart": client.restart}[verb]
-    result = method(list(cells), all=all_)
+    result = method([app.cell_name(c) for c in cells], all=all_)
     for name in result.get("cells", []):
         app.out(f"{verb} {name}: ok")

@@ -14,7 +14,7 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
 @pass_mgr
 def create(app: MgrApp, cell: str, as_json: bool) -> None:
     """Archive CELL's own files and its volumes (refused while it runs)."""
-    meta = backups(app).create(cell)
+    meta = backups(app).create(app.cell_name(cell))
     if as_json:
         app.json(meta)
     else:

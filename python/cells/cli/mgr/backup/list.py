@@ -24,5 +24,5 @@ COLUMNS = (
 def list_backups(app: MgrApp, cell: str | None, fmt: str | None) -> None:
     """List backups (of CELL), oldest first.  JSON keys: id, cell, created,
     size, path, volumes."""
-    records = backups(app).list(cell)
+    records = backups(app).list(app.cell_name(cell) if cell else None)
     app.listing(COLUMNS, records, fmt=fmt or "table", document={"backups": records})
