@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,17 @@ class IpcServer:
 
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(self.path))
+            except OSError:
+                pass  # a stale socket of a daemon that is gone
+            else:
+                raise Busy(f"another cellmgr daemon answers at {self.path}; stop it first "
+                           "or give --socket")
+            finally:
+                probe.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         old = os.umask(0o177)
@@ -98,8 +110,9 @@ class IpcServer:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()  # only the socket this server made
+            self._server = None
 
     async def publish(self, name: EventName, data: Any, topic: str) -> None:
         message = protocol.event(name, data)

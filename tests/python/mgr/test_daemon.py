@@ -364,3 +364,24 @@ def test_cli_apply_restarts_an_edited_service_through_the_daemon(paths: Paths) -
             assert await asyncio.to_thread(cli_plan) == 0
 
     asyncio.run(main())
+
+
+def test_second_daemon_on_the_same_socket_is_refused(paths: Paths) -> None:
+    from cells.errors import Busy
+
+    applied(paths, "kind: Cell\nname: solo\n")
+
+    async def main() -> None:
+        async with running_daemon(paths):
+            second = Daemon(paths, open_kernel("sim", paths.state_dir), SimHost())
+            with pytest.raises(Busy, match="another cellmgr daemon answers"):
+                await second.server.start()
+            await second.server.close()
+            assert paths.socket.exists()
+
+            def hello() -> dict[str, object]:
+                with Client(paths.socket) as c:
+                    return c.server
+            assert (await asyncio.to_thread(hello))["server"] == "cellmgr"
+
+    asyncio.run(main())
