@@ -22,7 +22,6 @@ from cells.errors import (
     AbiMismatch,
     AlreadyExists,
     Busy,
-    CellsError,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -45,9 +44,6 @@ def error_code(exc: BaseException) -> ErrorCode:
         return "permission"
     if isinstance(exc, AbiMismatch):
         return "version"
-    if isinstance(exc, CellsError) and exc.__class__.__name__ in (
-            "ManifestError", "PlanError", "StalePlan"):
-        return "invalid"
     return "internal"
 
 

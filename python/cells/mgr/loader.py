@@ -22,7 +22,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from cells.errors import CellsError
+from cells.errors import CellsError, InvalidArgument
 from cells.mgr import deps
 from cells.mgr.model import (
     Cell,
@@ -50,7 +50,7 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.key}: {self.message}"
 
 
-class ManifestError(CellsError):
+class ManifestError(InvalidArgument):
     """One or more manifest problems; str() is one line per problem."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

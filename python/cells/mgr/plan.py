@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cells.errors import CellsError
+from cells.errors import InvalidArgument
 from cells.mgr import deps
 from cells.mgr.facts import Facts, root_digest, service_digest
 from cells.mgr.loader import Desired
@@ -34,7 +34,7 @@ OPS = (
 )
 
 
-class PlanError(CellsError):
+class PlanError(InvalidArgument):
     pass
 
 

@@ -46,3 +46,20 @@ def test_topics() -> None:
     assert protocol.check_topic("log:web") == "log:web"
     with pytest.raises(ProtocolError):
         protocol.check_topic("log:")
+
+
+def test_error_codes_follow_the_taxonomy() -> None:
+    from cells.errors import Busy, NotFound, PermissionDenied
+    from cells.ipc.server import error_code
+    from cells.mgr.apply import StalePlan
+    from cells.mgr.loader import ManifestError, Problem
+    from cells.mgr.plan import PlanError
+
+    assert error_code(ManifestError([Problem("a.yaml", 1, 1, "kind", "x")])) == "invalid"
+    assert error_code(PlanError("no cell")) == "invalid"
+    assert error_code(StalePlan("stale")) == "invalid"
+    assert error_code(Busy("locked")) == "busy"
+    assert error_code(NotFound("gone")) == "not_found"
+    assert error_code(PermissionDenied("no")) == "permission"
+    assert error_code(ProtocolError("version", "v2")) == "version"
+    assert error_code(RuntimeError("boom")) == "internal"
