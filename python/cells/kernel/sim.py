@@ -7,6 +7,15 @@ operation through the core -- so validation, ids and errno values are the
 core's -- and writes the result back.  Members are recorded pids; a cell
 with a live member (zombies count) cannot be destroyed.
 
+Membership is kept in plain files, not in the database: `enter` runs in
+a forked child between fork and exec (the supervisor's child setup), and a
+parent with threads may hold one of SQLite's process-wide mutexes at the
+fork, which would deadlock the child.  `members/<pid>` says which cell a
+process entered; `cells/<id>` marks a cell that may be entered.  Enter
+writes its ticket, then checks the marker; destroy removes the marker,
+then checks the tickets.  Whichever interleaving happens, no process ends
+up in a destroyed cell (at worst one side fails with ENOENT or EBUSY).
+
 The sim enforces nothing on the host: no chroot, no kauth.  It exists so
 the control plane runs and is tested anywhere.  Caller: open_kernel().
 """
@@ -45,8 +54,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cells (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
     created INTEGER NOT NULL, request BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS members (
-    pid INTEGER PRIMARY KEY, cell INTEGER NOT NULL, started TEXT);
 CREATE TABLE IF NOT EXISTS denies (
     cell INTEGER NOT NULL, scope INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (cell, scope));
@@ -84,6 +91,8 @@ class SimKernel:
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.state_dir = Path(state_dir)
         self.db_path = self.state_dir / DB_NAME
+        self.cells_dir = self.state_dir / "cells"
+        self.members_dir = self.state_dir / "members"
         # The core of the last session, reused while the database's cell
         # generation is unchanged (rebuilding costs O(cells) per operation).
         self._cache: _Session | None = None
@@ -93,6 +102,8 @@ class SimKernel:
     def _connect(self) -> sqlite3.Connection:
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.cells_dir.mkdir(exist_ok=True)
+            self.members_dir.mkdir(exist_ok=True)
             db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -141,10 +152,10 @@ class SimKernel:
                 what = f"restore cell {cell_id}"
                 s.handles[cell_id] = s.core.restore(req, cell_id, created, what)
             s.core.set_next_id(next_id)
-        rows = db.execute("SELECT pid, cell, started FROM members").fetchall()
-        for pid, cell_id, started in rows:
+        self._sync_markers(s)
+        for pid, cell_id, started in self._tickets():
             if cell_id not in s.handles or not members.alive(pid, started):
-                db.execute("DELETE FROM members WHERE pid = ?", (pid,))
+                (self.members_dir / str(pid)).unlink(missing_ok=True)
                 continue
             s.members.setdefault(cell_id, []).append(pid)
             s.core.ref(s.handles[cell_id])
@@ -152,6 +163,57 @@ class SimKernel:
         by_pid = {pid: cell for cell, pids in s.members.items() for pid in pids}
         s.caller_cell = next((by_pid[p] for p in members.lineage(os.getpid()) if p in by_pid), 0)
         return s
+
+    # -- membership files (fork-safe: no SQLite, see the module docstring) --
+
+    def _tickets(self) -> Iterator[tuple[int, int, str | None]]:
+        """(pid, cell id, start stamp) of every recorded member."""
+        try:
+            names = os.listdir(self.members_dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                fields = (self.members_dir / name).read_text().split()
+                pid, cell_id = int(name), int(fields[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            yield pid, cell_id, fields[1] if len(fields) > 1 else None
+
+    def _sync_markers(self, s: _Session) -> None:
+        """Make `cells/` name exactly the stored cells (under the lock)."""
+        try:
+            present = set(os.listdir(self.cells_dir))
+        except FileNotFoundError:
+            present = set()
+        wanted = {str(cell_id) for cell_id in s.handles}
+        for stale in present - wanted:
+            (self.cells_dir / stale).unlink(missing_ok=True)
+        for cell_id in s.handles:
+            if str(cell_id) not in present:
+                self._write_marker(s, cell_id)
+
+    def _write_marker(self, s: _Session, cell_id: int) -> None:
+        name = s.db.execute("SELECT name FROM cells WHERE id = ?", (cell_id,)).fetchone()
+        (self.cells_dir / str(cell_id)).write_text(f"{name[0] if name else ''}\n")
+
+    def _marker_id(self, ref: CellRef, what: str) -> int:
+        """Resolve a cell by its marker file (name or id), for enter."""
+        if isinstance(ref, int) or ref.isdigit():
+            if (self.cells_dir / str(int(ref))).exists():
+                return int(ref)
+            raise NotFound(f"{what}: no cell with id {int(ref)}", err=errno.ENOENT)
+        try:
+            entries = os.listdir(self.cells_dir)
+        except FileNotFoundError:
+            entries = []
+        for entry in entries:
+            try:
+                if (self.cells_dir / entry).read_text().strip() == ref:
+                    return int(entry)
+            except (OSError, ValueError):
+                continue
+        raise NotFound(f"{what}: no cell named '{ref}'", err=errno.ENOENT)
 
     def _host_only(self, s: _Session, what: str) -> None:
         if s.caller_cell != 0:
@@ -213,6 +275,7 @@ class SimKernel:
             s.set_meta("next_id", int(s.core.stats(HZ).st_next_id))
             s.handles[cell_id] = s.core.lookup_id(cell_id, what)
             s.cells_changed = True
+            self._write_marker(s, cell_id)
             return self._info(s, cell_id, now)
 
     def destroy(self, cell: CellRef) -> None:
@@ -220,12 +283,24 @@ class SimKernel:
         with self._session() as s:
             self._host_only(s, what)
             cell_id = self._resolve(s, cell, what)
-            s.core.destroy(cell_id, what)
+            # Close the door first, then look for members (see enter()).
+            (self.cells_dir / str(cell_id)).unlink(missing_ok=True)
+            try:
+                late = [
+                    pid
+                    for pid, cid, started in self._tickets()
+                    if cid == cell_id and members.alive(pid, started)
+                ]
+                if late:
+                    raise error_from_errno(errno.EBUSY, what)
+                s.core.destroy(cell_id, what)
+            except BaseException:
+                self._write_marker(s, cell_id)
+                raise
             del s.handles[cell_id]
             s.cells_changed = True
             s.db.execute("DELETE FROM cells WHERE id = ?", (cell_id,))
             s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
-            s.db.execute("DELETE FROM members WHERE cell = ?", (cell_id,))
 
     def list(self) -> list[CellInfo]:
         with self._session() as s:
@@ -240,16 +315,21 @@ class SimKernel:
             return self._info(s, self._resolve(s, cell, what), int(time.time()))
 
     def enter(self, cell: CellRef) -> None:
+        # Runs between fork and exec: plain files only (module docstring).
         what = f"enter cell '{cell}'"
-        with self._session() as s:
-            self._host_only(s, what)
-            cell_id = self._resolve(s, cell, what)
-            s.refs.append(s.core.enter(cell_id, what))
-            pid = os.getpid()
-            s.db.execute(
-                "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
-                (pid, cell_id, members.start_time(pid)),
-            )
+        pid = os.getpid()
+        entered = {p: c for p, c, started in self._tickets() if members.alive(p, started)}
+        if any(p in entered for p in members.lineage(pid)):
+            raise error_from_errno(errno.EPERM, what)
+        cell_id = self._marker_id(cell, what)
+        ticket = self.members_dir / str(pid)
+        try:
+            ticket.write_text(f"{cell_id} {members.start_time(pid) or ''}\n")
+        except OSError as exc:
+            raise BackendError(f"{what}: cannot record membership: {exc}") from None
+        if not (self.cells_dir / str(cell_id)).exists():
+            ticket.unlink(missing_ok=True)
+            raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
 
     def current(self) -> int:
         with self._session() as s:

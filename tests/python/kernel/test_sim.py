@@ -257,3 +257,73 @@ def test_a_reused_core_recounts_members(
     member.wait()
     assert sim_kernel.get("web").nprocs == 0
     sim_kernel.destroy("web")
+
+
+def test_enter_does_not_touch_the_database(
+    sim_kernel: SimKernel,
+    state_dir: Path,
+    make_root: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """enter runs between fork and exec, where SQLite may be locked forever."""
+    import sqlite3
+
+    sim_kernel.create(CellSpec("web", str(make_root("web"))))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("enter opened the database")
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        monkeypatch.setattr(sqlite3, "connect", refuse)
+        try:
+            SimKernel(state_dir).enter("web")
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_enter_into_a_cell_being_destroyed_fails(
+    sim_kernel: SimKernel, state_dir: Path, make_root: Callable[[str], Path]
+) -> None:
+    """The door (cells/<id>) closes before destroy looks for members."""
+    cell = sim_kernel.create(CellSpec("web", str(make_root("web"))))
+    (state_dir / "cells" / str(cell.id)).unlink()  # destroy's first step
+    with pytest.raises(NotFound):
+        SimKernel(state_dir).enter("web")
+    assert list((state_dir / "members").iterdir()) == []
+    # The next session puts the marker of a stored cell back.
+    assert sim_kernel.get("web").id == cell.id
+    assert (state_dir / "cells" / str(cell.id)).exists()
+
+
+def test_a_member_recorded_during_destroy_makes_it_busy(
+    sim_kernel: SimKernel,
+    state_dir: Path,
+    make_root: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ticket written after destroy loaded its session still blocks it."""
+    cell = sim_kernel.create(CellSpec("web", str(make_root("web"))))
+    sleeper = subprocess.Popen(["sleep", "60"])
+    ticket = state_dir / "members" / str(sleeper.pid)
+    load = SimKernel._load
+
+    def load_then_enter(self: SimKernel, db: Any, cache: Any) -> Any:
+        session = load(self, db, cache)
+        ticket.write_text(f"{cell.id}\n")
+        return session
+
+    try:
+        monkeypatch.setattr(SimKernel, "_load", load_then_enter)
+        with pytest.raises(Busy):
+            sim_kernel.destroy("web")
+        monkeypatch.undo()
+        assert (state_dir / "cells" / str(cell.id)).exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    sim_kernel.destroy("web")
+    assert not (state_dir / "cells" / str(cell.id)).exists()
