@@ -73,6 +73,7 @@ class AsyncClient:
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._closed_why = "connection closed"
         self._next_id = 0
         self._task: asyncio.Task[None] | None = None
         self.server: dict[str, Any] = {}
@@ -138,6 +139,7 @@ class AsyncClient:
         except (OSError, ValueError, ProtocolError) as e:
             why = f"connection lost: {e}"
         finally:
+            self._closed_why = why
             self._fail_pending(why)
             self._events.put_nowait(None)
 
@@ -162,7 +164,7 @@ class AsyncClient:
         while True:
             msg = await self._events.get()
             if msg is None:
-                raise ConnectionLost(f"cellmgr daemon at {self.path}: connection closed")
+                raise ConnectionLost(f"cellmgr daemon at {self.path}: {self._closed_why}")
             yield {"event": msg["event"], "data": msg.get("data")}
 
     # -- methods (docs/ipc.md) -------------------------------------------
