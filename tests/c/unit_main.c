@@ -8,6 +8,7 @@
 
 #include "harness.h"
 
+void	test_abi(void);
 void	test_policy(void);
 void	test_table(void);
 void	test_validate(void);
@@ -20,6 +21,7 @@ main(void)
 {
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_abi();
 	test_policy();
 	test_table();
 	test_validate();
