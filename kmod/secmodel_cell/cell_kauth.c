@@ -579,7 +579,14 @@ cell_machdep_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
  *		credentials of cells.
  *	FREE	a tagged credential releases its reference.
  *	FORK	the child shares the parent's credential: no change.
- *	INIT, CHROOT: nothing to do.
+ *	INIT	a credential allocated by a process in a cell will almost
+ *		always receive a copy of that cell's credential
+ *		(do_setresuid(), kauth_proc_setgroups(), exec), and those
+ *		copies run under p_lock.  Storing NULL now, in the
+ *		sleepable context of kauth_cred_alloc(), allocates the
+ *		key's container here, so the store in COPY takes the
+ *		fast path and never allocates.
+ *	CHROOT: nothing to do.
  */
 static int
 cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
@@ -613,6 +620,10 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 		break;
 
 	case KAUTH_CRED_INIT:
+		if (cell_cred_handle(curlwp->l_cred) != 0)
+			kauth_cred_setdata(cred, secmodel_cell_key, NULL);
+		break;
+
 	case KAUTH_CRED_FORK:
 	case KAUTH_CRED_CHROOT:
 	default:
