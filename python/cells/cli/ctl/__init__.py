@@ -9,9 +9,12 @@ imports click's commands, the kernel or the binding).  The console script
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from cells import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: verb -> "module:attribute" below cells.cli.ctl.
 COMMANDS = {
