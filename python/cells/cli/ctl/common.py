@@ -5,11 +5,12 @@ of cells.cli.ctl.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cells.cli.app import Column, dash_list, join_list
-from cells.kernel.api import CellInfo
+
+if TYPE_CHECKING:
+    from cells.kernel.api import CellInfo
 
 
 def cell_record(info: CellInfo) -> dict[str, Any]:
@@ -19,10 +20,29 @@ def cell_record(info: CellInfo) -> dict[str, Any]:
     rlimits (list of {resource, soft, hard}), nprocs, nrefs, created, age,
     vmsize, cpu_1s, cpu_10s, denies ({scope: count}).
     """
-    record = asdict(info)
-    for key in ("overrides", "ports", "bind_addrs", "rlimits"):
-        record[key] = list(record[key])
-    return record
+    # Field by field rather than dataclasses.asdict(), which deep-copies
+    # every value (a third of the run time of `cellctl list --json`).
+    return {
+        "id": info.id,
+        "name": info.name,
+        "root": info.root,
+        "profile": info.profile,
+        "overrides": list(info.overrides),
+        "state": info.state,
+        "ports": list(info.ports),
+        "bind_addrs": list(info.bind_addrs),
+        "rlimits": [
+            {"resource": rl.resource, "soft": rl.soft, "hard": rl.hard} for rl in info.rlimits
+        ],
+        "nprocs": info.nprocs,
+        "nrefs": info.nrefs,
+        "created": info.created,
+        "age": info.age,
+        "vmsize": info.vmsize,
+        "cpu_1s": info.cpu_1s,
+        "cpu_10s": info.cpu_10s,
+        "denies": dict(info.denies),
+    }
 
 
 def human_age(seconds: int) -> str:
