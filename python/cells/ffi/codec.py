@@ -11,7 +11,6 @@ netbsd backends.
 from __future__ import annotations
 
 import errno
-import ipaddress
 from typing import Any, Literal
 
 from cells.errors import InvalidArgument, error_from_errno
@@ -64,6 +63,8 @@ def _invalid(what: str, reason: str) -> InvalidArgument:
 
 def encode_addr(text: str, slot: Any, what: str) -> None:
     """Fill a `struct cell_addr` from an IPv4 or IPv6 address."""
+    import ipaddress  # here, not at the top: start-up time of `cellctl list`
+
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -74,6 +75,8 @@ def encode_addr(text: str, slot: Any, what: str) -> None:
 
 
 def decode_addr(slot: Any) -> str:
+    import ipaddress
+
     raw = bytes(ffi.buffer(slot.ca_addr, 16))
     if slot.ca_family == lib.CELL_AF_INET:
         return str(ipaddress.IPv4Address(raw[:4]))

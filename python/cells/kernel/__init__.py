@@ -13,10 +13,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cells.errors import InvalidArgument
 from cells.kernel.api import Kernel
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BACKENDS = ("auto", "netbsd", "sim")
 DEFAULT_STATE_DIR = "/var/db/cells"
@@ -29,7 +32,14 @@ _noticed = False
 
 def state_dir_from_env(state_dir: str | os.PathLike[str] | None = None) -> Path:
     """The state dir: the argument, else CELLS_STATE_DIR, else /var/db/cells."""
-    return Path(state_dir or os.environ.get("CELLS_STATE_DIR") or DEFAULT_STATE_DIR)
+    from pathlib import Path
+
+    return Path(_state_dir(state_dir))
+
+
+def _state_dir(state_dir: str | os.PathLike[str] | None) -> str:
+    # A string, so that opening the sim does not import pathlib.
+    return os.fspath(state_dir or os.environ.get("CELLS_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 def open_kernel(
@@ -59,7 +69,7 @@ def open_kernel(
         return NetbsdKernel()
     from cells.kernel.sim import SimKernel
 
-    return SimKernel(state_dir_from_env(state_dir))
+    return SimKernel(_state_dir(state_dir))
 
 
 def _module_loaded() -> bool:

@@ -9,15 +9,15 @@ so a recycled pid is not mistaken for the member.  Caller: cells.kernel.sim.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-_PROC = Path("/proc")
+_PROC = "/proc"
 
 
 def _stat_fields(pid: int) -> list[str] | None:
     """Fields of /proc/<pid>/stat after the command name, or None."""
     try:
-        text = (_PROC / str(pid) / "stat").read_text()
+        with open(f"{_PROC}/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            text = f.read()
     except OSError:
         return None
     return text[text.rfind(")") + 2 :].split()
@@ -41,7 +41,7 @@ def parent(pid: int) -> int:
 
 def alive(pid: int, started: str | None) -> bool:
     """True while `pid` exists (a zombie too) and is the process recorded."""
-    if _PROC.is_dir() and (_PROC / "self").exists():
+    if os.path.isdir(_PROC) and os.path.exists(f"{_PROC}/self"):
         fields = _stat_fields(pid)
         if fields is None:
             return False

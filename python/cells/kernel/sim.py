@@ -29,9 +29,9 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from cells.errors import (
     BackendError,
@@ -40,15 +40,20 @@ from cells.errors import (
     PortInUse,
     error_from_errno,
 )
-from cells.ffi import codec, policy
+from cells.ffi import codec
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
 from cells.kernel import members
 from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 DB_NAME = "sim.db"
 HZ = 100
 
+#: PRAGMA user_version of a database that has the schema below.
+_SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cells (
@@ -58,22 +63,39 @@ CREATE TABLE IF NOT EXISTS denies (
     cell INTEGER NOT NULL, scope INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (cell, scope));
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);
+PRAGMA user_version = 1;
 """
 #: Rows of `denies` with these cell values hold the totals of stats.
 _ALL, _HOST = -1, 0
 
 
-@dataclass
 class _Session:
-    db: sqlite3.Connection
-    core: Core
-    handles: dict[int, int]
-    generation: int
-    members: dict[int, list[int]] = field(default_factory=dict)
-    refs: list[int] = field(default_factory=list)  # handles referenced in this session
-    caller_cell: int = 0
-    cells_changed: bool = False  # bump the generation on commit
-    core_dirty: bool = False  # the core holds state not kept in the database
+    """One locked transaction over the database and the core it rebuilt."""
+
+    __slots__ = (
+        "caller_cell",
+        "cells_changed",
+        "core",
+        "core_dirty",
+        "db",
+        "generation",
+        "handles",
+        "members",
+        "refs",
+    )
+
+    def __init__(
+        self, db: sqlite3.Connection, core: Core, handles: dict[int, int], generation: int
+    ) -> None:
+        self.db = db
+        self.core = core
+        self.handles = handles
+        self.generation = generation
+        self.members: dict[int, list[int]] = {}
+        self.refs: list[int] = []  # handles referenced in this session
+        self.caller_cell = 0
+        self.cells_changed = False  # bump the generation on commit
+        self.core_dirty = False  # the core holds state not kept in the database
 
     def meta(self, key: str, default: int = 0) -> int:
         return _meta(self.db, key, default)
@@ -89,29 +111,66 @@ class SimKernel:
     enforcing = False
 
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
-        self.state_dir = Path(state_dir)
-        self.db_path = self.state_dir / DB_NAME
-        self.cells_dir = self.state_dir / "cells"
-        self.members_dir = self.state_dir / "members"
+        # Plain strings inside (pathlib costs milliseconds of start-up);
+        # the Path attributes below are for callers.
+        self._dir = os.fspath(state_dir)
+        self._db_path = os.path.join(self._dir, DB_NAME)
+        self._cells_dir = os.path.join(self._dir, "cells")
+        self._members_dir = os.path.join(self._dir, "members")
         # The core of the last session, reused while the database's cell
         # generation is unchanged (rebuilding costs O(cells) per operation).
         self._cache: _Session | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._dir)
+
+    @property
+    def db_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._db_path)
+
+    @property
+    def cells_dir(self) -> Path:
+        """Marker files: `cells/<id>` holds the name of a cell that may be entered."""
+        from pathlib import Path
+
+        return Path(self._cells_dir)
+
+    @property
+    def members_dir(self) -> Path:
+        """Tickets: `members/<pid>` holds the cell id and start stamp of a member."""
+        from pathlib import Path
+
+        return Path(self._members_dir)
 
     # -- sessions ---------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            self.cells_dir.mkdir(exist_ok=True)
-            self.members_dir.mkdir(exist_ok=True)
-            db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            db.execute("BEGIN IMMEDIATE")
+            for path in (self._cells_dir, self._members_dir):
+                if not os.path.isdir(path):
+                    os.makedirs(path, exist_ok=True)
+            db = sqlite3.connect(self._db_path, timeout=60, isolation_level=None)
+            try:
+                db.execute("PRAGMA synchronous=NORMAL")
+                # WAL mode and the tables persist in the file: set them up
+                # once, not on every open (concurrent first opens are safe,
+                # the statements are idempotent).
+                (version,) = db.execute("PRAGMA user_version").fetchone()
+                if version != _SCHEMA_VERSION:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(_SCHEMA)
+                db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                db.close()
+                raise
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(
-                f"cannot open the sim state {self.db_path}: {exc}; "
+                f"cannot open the sim state {self._db_path}: {exc}; "
                 "set --state-dir or CELLS_STATE_DIR to a writable directory"
             ) from None
         return db
@@ -155,7 +214,7 @@ class SimKernel:
         self._sync_markers(s)
         for pid, cell_id, started in self._tickets():
             if cell_id not in s.handles or not members.alive(pid, started):
-                (self.members_dir / str(pid)).unlink(missing_ok=True)
+                _unlink(os.path.join(self._members_dir, str(pid)))
                 continue
             s.members.setdefault(cell_id, []).append(pid)
             s.core.ref(s.handles[cell_id])
@@ -169,12 +228,12 @@ class SimKernel:
     def _tickets(self) -> Iterator[tuple[int, int, str | None]]:
         """(pid, cell id, start stamp) of every recorded member."""
         try:
-            names = os.listdir(self.members_dir)
+            names = os.listdir(self._members_dir)
         except FileNotFoundError:
             return
         for name in names:
             try:
-                fields = (self.members_dir / name).read_text().split()
+                fields = _read(os.path.join(self._members_dir, name)).split()
                 pid, cell_id = int(name), int(fields[0])
             except (OSError, ValueError, IndexError):
                 continue
@@ -183,33 +242,33 @@ class SimKernel:
     def _sync_markers(self, s: _Session) -> None:
         """Make `cells/` name exactly the stored cells (under the lock)."""
         try:
-            present = set(os.listdir(self.cells_dir))
+            present = set(os.listdir(self._cells_dir))
         except FileNotFoundError:
             present = set()
         wanted = {str(cell_id) for cell_id in s.handles}
         for stale in present - wanted:
-            (self.cells_dir / stale).unlink(missing_ok=True)
+            _unlink(os.path.join(self._cells_dir, stale))
         for cell_id in s.handles:
             if str(cell_id) not in present:
                 self._write_marker(s, cell_id)
 
     def _write_marker(self, s: _Session, cell_id: int) -> None:
         name = s.db.execute("SELECT name FROM cells WHERE id = ?", (cell_id,)).fetchone()
-        (self.cells_dir / str(cell_id)).write_text(f"{name[0] if name else ''}\n")
+        _write(os.path.join(self._cells_dir, str(cell_id)), f"{name[0] if name else ''}\n")
 
     def _marker_id(self, ref: CellRef, what: str) -> int:
         """Resolve a cell by its marker file (name or id), for enter."""
         if isinstance(ref, int) or ref.isdigit():
-            if (self.cells_dir / str(int(ref))).exists():
+            if os.path.exists(os.path.join(self._cells_dir, str(int(ref)))):
                 return int(ref)
             raise NotFound(f"{what}: no cell with id {int(ref)}", err=errno.ENOENT)
         try:
-            entries = os.listdir(self.cells_dir)
+            entries = os.listdir(self._cells_dir)
         except FileNotFoundError:
             entries = []
         for entry in entries:
             try:
-                if (self.cells_dir / entry).read_text().strip() == ref:
+                if _read(os.path.join(self._cells_dir, entry)).strip() == ref:
                     return int(entry)
             except (OSError, ValueError):
                 continue
@@ -238,18 +297,32 @@ class SimKernel:
         info = s.core.info(cell_id, now, f"read cell {cell_id}")
         return self._decode(s, info)
 
-    def _decode(self, s: _Session, info: object) -> CellInfo:
+    def _decode(self, s: _Session, info: object, denies: dict[str, int] | None = None) -> CellInfo:
         cell_id = int(info.ci_id)  # type: ignore[attr-defined]
         live = len(s.members.get(cell_id, ()))
-        return codec.decode_info(info, nprocs=live, nrefs=live, denies=self._denies(s, cell_id))
+        if denies is None:
+            denies = self._denies(s, cell_id)
+        return codec.decode_info(info, nprocs=live, nrefs=live, denies=denies)
 
     def _denies(self, s: _Session, cell: int) -> dict[str, int]:
-        counts = dict.fromkeys(codec.scope_names(), 0)
+        return self._deny_table(s, cell).get(cell) or dict.fromkeys(codec.scope_names(), 0)
+
+    def _deny_table(self, s: _Session, cell: int | None = None) -> dict[int, dict[str, int]]:
+        """Persisted deny counters: {cell: {scope: count}} for `cell`, or
+        for every cell (ids > 0) in one query when `cell` is None."""
         names = codec.scope_names()
-        for scope, count in s.db.execute("SELECT scope, count FROM denies WHERE cell = ?", (cell,)):
+        if cell is None:
+            rows = s.db.execute("SELECT cell, scope, count FROM denies WHERE cell > 0")
+        else:
+            rows = s.db.execute("SELECT cell, scope, count FROM denies WHERE cell = ?", (cell,))
+        table: dict[int, dict[str, int]] = {}
+        for row_cell, scope, count in rows:
+            counts = table.get(row_cell)
+            if counts is None:
+                counts = table[row_cell] = dict.fromkeys(names, 0)
             if 0 <= scope < len(names):
                 counts[names[scope]] = int(count)
-        return counts
+        return table
 
     # -- the Kernel protocol ----------------------------------------------
 
@@ -284,7 +357,7 @@ class SimKernel:
             self._host_only(s, what)
             cell_id = self._resolve(s, cell, what)
             # Close the door first, then look for members (see enter()).
-            (self.cells_dir / str(cell_id)).unlink(missing_ok=True)
+            _unlink(os.path.join(self._cells_dir, str(cell_id)))
             try:
                 late = [
                     pid
@@ -306,7 +379,12 @@ class SimKernel:
         with self._session() as s:
             self._host_only(s, "list cells")
             buf, count = s.core.list(int(time.time()))
-            return [self._decode(s, buf[i]) for i in range(count)]
+            table = self._deny_table(s)
+            zero = dict.fromkeys(codec.scope_names(), 0)
+            return [
+                self._decode(s, buf[i], table.get(int(buf[i].ci_id)) or dict(zero))
+                for i in range(count)
+            ]
 
     def get(self, cell: CellRef) -> CellInfo:
         what = f"read cell '{cell}'"
@@ -322,13 +400,13 @@ class SimKernel:
         if any(p in entered for p in members.lineage(pid)):
             raise error_from_errno(errno.EPERM, what)
         cell_id = self._marker_id(cell, what)
-        ticket = self.members_dir / str(pid)
+        ticket = os.path.join(self._members_dir, str(pid))
         try:
-            ticket.write_text(f"{cell_id} {members.start_time(pid) or ''}\n")
+            _write(ticket, f"{cell_id} {members.start_time(pid) or ''}\n")
         except OSError as exc:
             raise BackendError(f"{what}: cannot record membership: {exc}") from None
-        if not (self.cells_dir / str(cell_id)).exists():
-            ticket.unlink(missing_ok=True)
+        if not os.path.exists(os.path.join(self._cells_dir, str(cell_id))):
+            _unlink(ticket)
             raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
 
     def current(self) -> int:
@@ -373,6 +451,8 @@ class SimKernel:
             return decision
 
     def policy(self) -> builtins.list[PolicyRow]:
+        from cells.ffi import policy
+
         return policy.policy_rows()
 
     # -- helpers ------------------------------------------------------------
@@ -380,6 +460,8 @@ class SimKernel:
     def _decide(
         self, s: _Session, cell: CellRef, op: str, target: str | None, euid: int, record: bool
     ) -> Decision:
+        from cells.ffi import policy
+
         what = f"explain {op} for cell '{cell}'"
         if cell in (0, "0", policy.HOST):
             subject_id, handle = 0, 0
@@ -425,6 +507,21 @@ class SimKernel:
                 )
         s.set_meta("audit_head", head)
         s.db.execute("DELETE FROM events WHERE seq <= ?", (head - lib.CELL_AUDIT_RING,))
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _unlink(path: str) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _meta(db: sqlite3.Connection, key: str, default: int = 0) -> int:
