@@ -23,9 +23,12 @@ __KERNEL_RCSID(0, "$NetBSD$");
 
 #include <sys/param.h>
 #include <sys/types.h>
+#include <sys/atomic.h>
+#include <sys/domain.h>
 #include <sys/kauth.h>
 #include <sys/lwp.h>
 #include <sys/proc.h>
+#include <sys/protosw.h>
 #include <sys/socket.h>
 #include <sys/socketvar.h>
 #include <sys/syslog.h>
@@ -354,22 +357,34 @@ cell_system_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 }
 
 /*
- * Fill a BIND object from the sockaddr the protocol passes (arg2 of the
- * network scope): family, port in host order, address in network order.
- * A v4-mapped IPv6 address is what an IPv4 bind on that socket reaches,
- * so it is reported as IPv4.
+ * Fill a BIND object from the socket and sockaddr the protocol passes
+ * (arg1 and arg2 of the network scope): family, port in host order,
+ * address in network order.  The layout of the sockaddr is taken from
+ * the socket's domain, never from its sa_family: the ephemeral-port
+ * search (check_suitable_port() in netinet/portalgo.c) passes a
+ * sockaddr_in or sockaddr_in6 on its stack with only the address and
+ * port filled in.  A v4-mapped IPv6 address is what an IPv4 bind on
+ * that socket reaches, so it is reported as IPv4.  Other domains
+ * (AppleTalk, ...) have no IP ports and leave the family 0.
  */
 static void
-cell_bind_object(const struct sockaddr *sa, struct cell_object *obj)
+cell_bind_object(const struct socket *so, const struct sockaddr *sa,
+    struct cell_object *obj)
 {
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
+	int family;
 
 	memset(obj, 0, sizeof(*obj));
 	if (sa == NULL)
 		return;
+	if (so != NULL && so->so_proto != NULL &&
+	    so->so_proto->pr_domain != NULL)
+		family = so->so_proto->pr_domain->dom_family;
+	else
+		family = sa->sa_family;
 
-	switch (sa->sa_family) {
+	switch (family) {
 	case AF_INET:
 		sin = (const struct sockaddr_in *)sa;
 		obj->co_family = CELL_AF_INET;
@@ -395,7 +410,8 @@ cell_bind_object(const struct sockaddr *sa, struct cell_object *obj)
 
 /*
  * Network scope.  arg0 is the request.  BIND: arg1 the socket, arg2 the
- * local sockaddr.  SOCKET OPEN: arg1 the domain, arg2 the type, arg3 the
+ * local sockaddr (explicit binds, and every candidate port of the
+ * ephemeral-port search, which a DENY makes it skip).  SOCKET OPEN: arg1 the domain, arg2 the type, arg3 the
  * protocol; IPv4 raw sockets are seen only here (rip_attach makes no
  * kauth call), IPv6 raw sockets also as SOCKET RAWSOCK.  Routing sockets
  * are SOCK_RAW too and are told apart by domain first.  SOCKET CANSEE:
@@ -422,7 +438,7 @@ cell_network_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 		case KAUTH_REQ_NETWORK_BIND_PORT:
 		case KAUTH_REQ_NETWORK_BIND_PRIVPORT:
 			op = CELL_OP_NET_BIND;
-			cell_bind_object(arg2, &obj);
+			cell_bind_object(arg1, arg2, &obj);
 			break;
 		case KAUTH_REQ_NETWORK_BIND_ANYADDR:
 			/* IP_BINDANY / IPV6_BINDANY: a privileged option. */
