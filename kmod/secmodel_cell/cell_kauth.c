@@ -536,24 +536,31 @@ cell_device_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 {
 	struct cell_subject subj;
 	uint64_t request;
+	bool lookup;
 	int result;
 
 	result = KAUTH_RESULT_DEFER;
 	request = 0;
+	lookup = true;
 
 	switch (action) {
 	case KAUTH_DEVICE_TTY_OPEN:
+		lookup = false;
 		break;
 
 	case KAUTH_DEVICE_RAWIO_SPEC:
 		request = (uint64_t)(uintptr_t)arg0;
-		/* FALLTHROUGH */
+		break;
+
 	default:
+		break;
+	}
+
+	if (lookup) {
 		cell_subject(cred, &subj);
 		if (!cell_subject_unrestricted(&subj))
 			result = cell_verdict(&subj, CELL_SCOPE_DEVICE,
 			    CELL_OP_DEV_ANY, NULL, action, request);
-		break;
 	}
 
 	return result;
@@ -573,12 +580,13 @@ cell_machdep_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 
 	switch (action) {
 	default:
-		cell_subject(cred, &subj);
-		if (!cell_subject_unrestricted(&subj))
-			result = cell_verdict(&subj, CELL_SCOPE_MACHDEP,
-			    CELL_OP_MD_ANY, NULL, action, 0);
 		break;
 	}
+
+	cell_subject(cred, &subj);
+	if (!cell_subject_unrestricted(&subj))
+		result = cell_verdict(&subj, CELL_SCOPE_MACHDEP, CELL_OP_MD_ANY,
+		    NULL, action, 0);
 
 	return result;
 }
@@ -599,9 +607,14 @@ cell_machdep_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
  *		always receive a copy of that cell's credential
  *		(do_setresuid(), kauth_proc_setgroups(), exec), and those
  *		copies run under p_lock.  Storing NULL now, in the
- *		sleepable context of kauth_cred_alloc(), allocates the
- *		key's container here, so the store in COPY takes the
- *		fast path and never allocates.
+ *		sleepable context of kauth_cred_alloc() (pool_cache_get()
+ *		with PR_WAITOK), allocates the key's container here, so
+ *		the store in COPY takes the fast path and never allocates.
+ *		The LWP's cached l_cred lags p_cred after another LWP of
+ *		the process changed it (LW_CACHECRED, refreshed at
+ *		userret), so a pending change counts too; only the
+ *		pointer is compared.  l_cred is NULL while proc0 is set
+ *		up, which reads as the host.
  *	CHROOT: nothing to do.
  */
 static int
@@ -609,6 +622,7 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
     void *arg0, void *arg1, void *arg2, void *arg3)
 {
 	kauth_cred_t dst;
+	struct lwp *l;
 	uint32_t handle, old;
 	int result;
 
@@ -636,7 +650,9 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 		break;
 
 	case KAUTH_CRED_INIT:
-		if (cell_cred_handle(curlwp->l_cred) != 0)
+		l = curlwp;
+		if (cell_cred_handle(l->l_cred) != 0 ||
+		    atomic_load_relaxed(&l->l_proc->p_cred) != l->l_cred)
 			kauth_cred_setdata(cred, secmodel_cell_key, NULL);
 		break;
 
