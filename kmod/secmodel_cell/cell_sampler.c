@@ -15,7 +15,10 @@
  * long as the process list is long, which does not belong in the
  * softclock interrupt.  Lock order: proc_lock, then the core mutex
  * (cell_sample_begin() to cell_sample_end()), then each p_lock, briefly,
- * to read p_cred.  Started and stopped by secmodel_cell.c.
+ * to read p_stat, p_sflag, p_cred and p_vmspace consistently, and inside
+ * it the p_stmutex spin lock that guards the tick counters (as calcru()
+ * does).  Nothing on this path sleeps.  Started and stopped by
+ * secmodel_cell.c.
  */
 
 #include <sys/cdefs.h>
@@ -75,13 +78,22 @@ cell_sampler_work(struct work *wk, void *arg)
 	PROCLIST_FOREACH(p, &allproc) {
 		if (p->p_stat == SIDL || (p->p_flag & PK_SYSTEM) != 0)
 			continue;
-		live = p->p_stat == SACTIVE || p->p_stat == SSTOP;
 
 		mutex_enter(p->p_lock);
+		/*
+		 * exit1() sets PS_WEXIT and then SDYING under p_lock and
+		 * swaps the vmspace out (uvm_proc_exit()) only after
+		 * dropping it: a process seen live here still has its
+		 * own address space.
+		 */
+		live = (p->p_stat == SACTIVE || p->p_stat == SSTOP) &&
+		    (p->p_sflag & PS_WEXIT) == 0;
 		handle = cell_cred_handle(p->p_cred);
 		ticks = vmsize = 0;
 		if (handle != 0 && live) {
+			mutex_spin_enter(&p->p_stmutex);
 			ticks = p->p_uticks + p->p_sticks + p->p_iticks;
+			mutex_spin_exit(&p->p_stmutex);
 			vmsize = p->p_vmspace->vm_map.size;
 		}
 		mutex_exit(p->p_lock);
