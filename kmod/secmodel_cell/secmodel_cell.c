@@ -8,7 +8,9 @@
  * secmodel, the credential key, the portable core, the kauth listeners,
  * the sysctl tree and the telemetry sampler; any failure unwinds what was
  * done and fails the load.  FINI refuses with EBUSY while any cell exists
- * and otherwise undoes INIT in the reverse order.  Automatic unloading is
+ * and otherwise undoes INIT in the reverse order, except that the
+ * secmodel (whose eval callback reads the key and the core) is
+ * deregistered before the core and the key.  Automatic unloading is
  * refused.  The module answers questions from other security models
  * through secmodel_eval(9):
  *
@@ -16,6 +18,9 @@
  *			a cell
  *	"cell-id"	arg kauth_cred_t, ret uint32_t *: its cell id, 0 for
  *			the host
+ *
+ * Both answer EBUSY outside the span in which the key and the core
+ * exist (before INIT has finished, and from the start of FINI on).
  */
 
 #include <sys/cdefs.h>
@@ -23,6 +28,7 @@ __KERNEL_RCSID(0, "$NetBSD$");
 
 #include <sys/param.h>
 #include <sys/types.h>
+#include <sys/atomic.h>
 #include <sys/errno.h>
 #include <sys/kauth.h>
 #include <sys/module.h>
@@ -40,6 +46,7 @@ struct cell_core	*secmodel_cell_core;
 kauth_key_t		secmodel_cell_key;
 secmodel_t		secmodel_cell_sm;
 bool			secmodel_cell_closing;
+static bool		secmodel_cell_ready;
 
 static int	secmodel_cell_eval(const char *, void *, void *);
 static int	secmodel_cell_init(void);
@@ -47,7 +54,11 @@ static int	secmodel_cell_fini(void);
 
 /*
  * Answer other security models.  The credential is theirs to keep alive
- * for the duration of the call.
+ * for the duration of the call.  secmodel_eval(9) calls this with
+ * secmodels_lock held as reader, and it is registered before the key
+ * and the core exist: secmodel_cell_ready tells whether they do, and
+ * FINI deregisters the model (which waits for the lock) before it
+ * destroys them.
  */
 static int
 secmodel_cell_eval(const char *what, void *arg, void *ret)
@@ -57,7 +68,9 @@ secmodel_cell_eval(const char *what, void *arg, void *ret)
 
 	cred = arg;
 	error = 0;
-	if (cred == NULL)
+	if (!atomic_load_acquire(&secmodel_cell_ready))
+		error = EBUSY;
+	else if (cred == NULL)
 		error = EINVAL;
 	else if (strcasecmp(what, "is-celled") == 0)
 		*(bool *)ret = cell_cred_handle(cred) != 0;
@@ -76,6 +89,7 @@ secmodel_cell_init(void)
 	int error;
 
 	secmodel_cell_closing = false;
+	secmodel_cell_ready = false;
 
 	error = secmodel_register(&secmodel_cell_sm, SECMODEL_CELL_ID,
 	    SECMODEL_CELL_NAME, NULL, secmodel_cell_eval, NULL);
@@ -112,6 +126,7 @@ secmodel_cell_init(void)
 	if (error != 0)
 		goto fail5;
 
+	atomic_store_release(&secmodel_cell_ready, true);
 	return 0;
 
 fail5:	cell_sysctl_stop();
@@ -135,6 +150,10 @@ fail0:	return error;
  * kauth_unlisten_scope() does not wait for callbacks already running on
  * other CPUs (kauth_authorize_action() does not take kauth_lock yet), a
  * limit this model shares with every unloadable secmodel.
+ *
+ * The secmodel is deregistered before the core and the key go: that
+ * takes secmodels_lock as writer, so no secmodel_cell_eval() can still
+ * be running on them.
  */
 static int
 secmodel_cell_fini(void)
@@ -150,18 +169,19 @@ secmodel_cell_fini(void)
 	if (ncells != 0)
 		return EBUSY;
 
+	atomic_store_relaxed(&secmodel_cell_ready, false);
 	cell_sampler_stop();
 	cell_sysctl_stop();
 	cell_kauth_stop();
-	cell_core_destroy(secmodel_cell_core);
-	secmodel_cell_core = NULL;
-	(void)kauth_deregister_key(secmodel_cell_key);
-	secmodel_cell_key = NULL;
 	error = secmodel_deregister(secmodel_cell_sm);
 	if (error != 0)
 		printf("secmodel_cell: secmodel_deregister: error %d\n",
 		    error);
 	secmodel_cell_sm = NULL;
+	cell_core_destroy(secmodel_cell_core);
+	secmodel_cell_core = NULL;
+	(void)kauth_deregister_key(secmodel_cell_key);
+	secmodel_cell_key = NULL;
 
 	return 0;
 }
