@@ -2,6 +2,11 @@
 cells, each as a ratio to a bare `python3 -c pass` measured in the same
 run (median of several runs).  Target: both ratios <= 3.  Run by
 bench/run.py, or alone: python bench/bench_cli.py.
+
+Modules of the package without current byte code are compiled on every
+run (an editable install under PYTHONDONTWRITEBYTECODE, or sources
+edited since `pip install -e .`); the benchmark names them on stderr, as
+its figures then include that compiling.
 """
 
 from __future__ import annotations
@@ -33,9 +38,42 @@ def median_seconds(argv: list[str], env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
+def stale_bytecode() -> list[str]:
+    """Modules of `cells` loaded here whose cached byte code is missing or
+    does not match the source (Python would compile them on each run)."""
+    stale = []
+    for name, module in sorted(sys.modules.items()):
+        source, cached = getattr(module, "__file__", None), getattr(module, "__cached__", None)
+        if not name.startswith("cells") or not source or not source.endswith(".py"):
+            continue
+        try:
+            with open(cached or "", "rb") as f:
+                header = f.read(16)
+            st = os.stat(source)
+        except OSError:
+            stale.append(name)
+            continue
+        flags = int.from_bytes(header[4:8], "little")
+        stamp = (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
+        read = (int.from_bytes(header[8:12], "little"), int.from_bytes(header[12:16], "little"))
+        if flags == 0 and read != stamp:
+            stale.append(name)
+    return stale
+
+
 def main() -> int:
+    import cells.cli.ctl.common
+    import cells.cli.ctl.list  # noqa: F401  (what the measured commands load)
     from cells.kernel.api import CellSpec
     from cells.kernel.sim import SimKernel
+
+    stale = stale_bytecode()
+    if stale:
+        print(
+            f"bench_cli: no current byte code for {', '.join(stale)}; the figures "
+            "include compiling them (reinstall: pip install -e .)",
+            file=sys.stderr,
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         kernel = SimKernel(tmp)

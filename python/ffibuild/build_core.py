@@ -8,12 +8,22 @@ markers, in a fixed order -- and the sources are the portable core
 package version and CELL_ABI_VERSION are stamped into the extension so
 `cells.ffi._binding` can refuse a stale build at import.
 
+When setuptools loads this file it also writes the byte code of the
+package next to its sources (`compile_package()`): an editable install
+is otherwise imported from source until Python happens to write the cache
+itself, which it never does under PYTHONDONTWRITEBYTECODE, and compiling
+every module costs the command-line tools several milliseconds per run.
+A regular install gets its byte code from pip.  A stale cache is harmless:
+Python checks each file's size and mtime and ignores a mismatch.
+
 Build with `pip install -e .` (in place) or `pip install .`.  This folder
 is not part of the importable package.
 """
 
 from __future__ import annotations
 
+import compileall
+import py_compile
 import re
 from pathlib import Path
 
@@ -86,9 +96,17 @@ static const char CELLS_BUILD_VERSION[] = "{package_version()}";
     return ffi
 
 
-STAMP_CDEF = """
-#define CELLS_BUILD_ABI ...
-static const char CELLS_BUILD_VERSION[];
-"""
+def compile_package() -> None:
+    """Write the byte code of python/cells (timestamp-checked, like the
+    cache Python writes itself).  A module that does not compile is
+    reported by compileall and left to fail at its import."""
+    compileall.compile_dir(
+        str(TOP / "python" / "cells"),
+        quiet=1,
+        invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP,
+    )
+
 
 ffibuilder = build()
+if __name__ == "__cffi__":  # loaded by setuptools for cffi_modules
+    compile_package()
