@@ -37,6 +37,10 @@ __KERNEL_RCSID(0, "$NetBSD$");
 #include <sys/timevar.h>
 
 #include <netinet/in.h>
+#include <netinet/in_systm.h>
+#include <netinet/ip.h>
+#include <netinet/ip_var.h>
+#include <netinet6/ip6_var.h>
 
 #include "cell_core.h"
 #include "cell_glue.h"
@@ -409,6 +413,67 @@ cell_bind_object(const struct socket *so, const struct sockaddr *sa,
 }
 
 /*
+ * The ephemeral-port search binds the wildcard address with port 0
+ * (inpcb_set_port(), in6pcb_set_port()) and then asks again for each
+ * candidate port, still with the socket's wildcard address
+ * (check_suitable_port()).  The first question is the one the policy
+ * answers (port 0 is the implicit bind of connect(2), allowed even to
+ * a cell with a list of bind addresses); a candidate is the same bind
+ * with its port chosen, so an unreserved candidate inside the kernel's
+ * ephemeral range (net.inet.ip.anonportmin..anonportmax, or lowportmin..
+ * lowportmax for IP_PORTRANGE_LOW, and their IPv6 twins) is put to the
+ * core as port 0.  A reserved one keeps its port, so a port another
+ * cell reserved is refused and the search moves on.  The kernel does
+ * not tell a candidate from an explicit bind of the wildcard address to
+ * a port of that range, which is therefore allowed too (see CAVEATS in
+ * secmodel_cell(4)).
+ */
+static bool
+cell_port_in(unsigned port, int lo, int hi)
+{
+
+	if (lo > hi)
+		return (int)port >= hi && (int)port <= lo;
+	return (int)port >= lo && (int)port <= hi;
+}
+
+static void
+cell_bind_anon(enum kauth_network_req req, struct cell_object *obj)
+{
+	unsigned i, alen;
+	bool anon;
+
+	if (obj->co_port == 0)
+		return;
+	switch (obj->co_family) {
+	case CELL_AF_INET:
+		alen = 4;
+		break;
+	case CELL_AF_INET6:
+		alen = 16;
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < alen; i++)
+		if (obj->co_addr[i] != 0)
+			return;
+	if (cell_port_owner(secmodel_cell_core, obj->co_port) != 0)
+		return;
+
+	if (req == KAUTH_REQ_NETWORK_BIND_PRIVPORT)
+		anon = cell_port_in(obj->co_port, lowportmin, lowportmax) ||
+		    cell_port_in(obj->co_port, ip6_lowportmin,
+		    ip6_lowportmax);
+	else
+		anon = cell_port_in(obj->co_port, anonportmin, anonportmax) ||
+		    cell_port_in(obj->co_port, ip6_anonportmin,
+		    ip6_anonportmax);
+	if (anon)
+		obj->co_port = 0;
+}
+
+/*
  * Network scope.  arg0 is the request.  BIND: arg1 the socket, arg2 the
  * local sockaddr (explicit binds, and every candidate port of the
  * ephemeral-port search, which a DENY makes it skip).  SOCKET OPEN: arg1 the domain, arg2 the type, arg3 the
@@ -439,6 +504,7 @@ cell_network_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 		case KAUTH_REQ_NETWORK_BIND_PRIVPORT:
 			op = CELL_OP_NET_BIND;
 			cell_bind_object(arg1, arg2, &obj);
+			cell_bind_anon(req, &obj);
 			break;
 		case KAUTH_REQ_NETWORK_BIND_ANYADDR:
 			/* IP_BINDANY / IPV6_BINDANY: a privileged option. */
