@@ -476,11 +476,14 @@ cell_bind_anon(enum kauth_network_req req, struct cell_object *obj)
 /*
  * Network scope.  arg0 is the request.  BIND: arg1 the socket, arg2 the
  * local sockaddr (explicit binds, and every candidate port of the
- * ephemeral-port search, which a DENY makes it skip).  SOCKET OPEN: arg1 the domain, arg2 the type, arg3 the
- * protocol; IPv4 raw sockets are seen only here (rip_attach makes no
- * kauth call), IPv6 raw sockets also as SOCKET RAWSOCK.  Routing sockets
- * are SOCK_RAW too and are told apart by domain first.  SOCKET CANSEE:
- * arg1 the socket whose owner is the object.
+ * ephemeral-port search, which a DENY makes it skip).  SOCKET OPEN:
+ * arg1 the domain, arg2 the type, arg3 the protocol (socreate(), type
+ * without the SOCK_* flags); IPv4 raw sockets are seen only here
+ * (rip_attach makes no kauth call), IPv6 raw sockets also as SOCKET
+ * RAWSOCK.  Routing sockets are SOCK_RAW too and are told apart by
+ * domain first.  SOCKET CANSEE: arg1 the socket whose owner is the
+ * object (a missing socket or so_cred reads as the host, which is
+ * another cell for a celled subject: denied).
  */
 static int
 cell_network_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
