@@ -12,7 +12,12 @@
  * answer ALLOW.  Called by kauth_authorize_action() for every request in
  * these scopes; set up and torn down by secmodel_cell.c.
  *
- * Listeners never allocate or sleep and take no lock of the module.  The
+ * Listeners take no lock of the module and never allocate or sleep,
+ * except the credential listener's INIT (which runs in the sleepable
+ * context of kauth_cred_alloc()) and a COPY into a credential whose key
+ * container is missing; reading a credential's key takes the adaptive
+ * mutex of its specificdata, so no listener that reads one may be
+ * called under a spin lock (see cell_device_cb()).  The
  * cell of a credential is its handle (core slot + 1, 0 for the host),
  * stored as an integer in the credential's kauth key slot; credentials
  * that predate the module read back 0.
