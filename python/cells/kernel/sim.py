@@ -56,7 +56,7 @@ HZ = 100
 
 #: PRAGMA user_version of a database that has the schema below.
 _SCHEMA_VERSION = 1
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cells (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS denies (
     cell INTEGER NOT NULL, scope INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (cell, scope));
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);
-PRAGMA user_version = 1;
+PRAGMA user_version = {_SCHEMA_VERSION};
 """
 #: Rows of `denies` with these cell values hold the totals of stats.
 _ALL, _HOST = -1, 0
@@ -163,7 +163,7 @@ class SimKernel:
                 # once, not on every open (concurrent first opens are safe,
                 # the statements are idempotent).
                 (version,) = db.execute("PRAGMA user_version").fetchone()
-                if version != _SCHEMA_VERSION:
+                if version < _SCHEMA_VERSION:
                     db.execute("PRAGMA journal_mode=WAL")
                     db.executescript(_SCHEMA)
                 db.execute("BEGIN IMMEDIATE")
