@@ -11,7 +11,7 @@ netbsd backends.
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from cells.errors import InvalidArgument, error_from_errno
 from cells.ffi._binding import ffi, lib
@@ -19,13 +19,13 @@ from cells.kernel.api import (
     OVERRIDES,
     PROFILES,
     CellInfo,
+    CellSpec,
+    Event,
     Profile,
     Rlimit,
     RlimitName,
+    Stats,
 )
-
-if TYPE_CHECKING:
-    from cells.kernel.api import CellSpec, Event, Stats
 
 PROFILE_CODES: dict[str, int] = {
     "low": lib.CELL_PROFILE_LOW,
@@ -224,8 +224,6 @@ def decode_info(
 
 
 def decode_event(ev: Any) -> Event:
-    from cells.kernel.api import Event
-
     scope = lib.cell_scope_name(ev.ev_scope)
     op = lib.cell_op_name(ev.ev_op)
     reason = lib.cell_reason_name(ev.ev_reason)
@@ -254,8 +252,6 @@ def event_from_bytes(data: bytes) -> Event:
 
 
 def decode_stats(st: Any, *, backend: str, enforcing: bool) -> Stats:
-    from cells.kernel.api import Stats
-
     return Stats(
         backend=backend,
         enforcing=enforcing,

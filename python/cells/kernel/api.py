@@ -5,11 +5,6 @@ implement: `netbsd` (sysctl on security.models.cell.*) and `sim` (the same
 portable C core in-process, state under the state dir).  `open_kernel()` in
 `cells.kernel` picks one.  Callers: cellctl, cellmgr, the supervisor.
 
-`CellSpec`, `Stats`, `Event`, `Decision` and `PolicyRow` are defined in
-`cells.kernel._records` and appear here on first use: building a frozen
-dataclass costs about half a millisecond, and `cellctl list` needs only
-`CellInfo` and `Rlimit`.  Import them from here.
-
 Cells are addressed by name or id everywhere (`CellRef`): an int, or a str
 that is either a decimal id or a name.
 """
@@ -18,14 +13,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from cells.kernel._records import CellSpec as CellSpec
-    from cells.kernel._records import Decision as Decision
-    from cells.kernel._records import Event as Event
-    from cells.kernel._records import PolicyRow as PolicyRow
-    from cells.kernel._records import Stats as Stats
+from typing import Literal, Protocol, runtime_checkable
 
 Profile = Literal["low", "medium", "high"]
 PROFILES: tuple[Profile, ...] = ("low", "medium", "high")
@@ -50,6 +38,19 @@ class Rlimit:
 
 
 @dataclass(frozen=True)
+class CellSpec:
+    """What `create` needs; validated by the core exactly as the kernel does."""
+
+    name: str
+    root: str
+    profile: Profile = DEFAULT_PROFILE
+    ports: tuple[int, ...] = ()
+    bind_addrs: tuple[str, ...] = ()
+    rlimits: tuple[Rlimit, ...] = ()
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CellInfo:
     """One row of `list`: configuration plus the last telemetry sample."""
 
@@ -70,6 +71,64 @@ class CellInfo:
     cpu_1s: int
     cpu_10s: float
     denies: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stats:
+    backend: str
+    enforcing: bool
+    abi_version: int
+    ncells: int
+    max_cells: int
+    next_id: int
+    hz: int
+    audit_head: int
+    audit_size: int
+    log_suppressed: int
+    denies: dict[str, int]
+    host_denies: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One kernel audit record (a denial)."""
+
+    seq: int
+    time: int
+    cell: int
+    target: int
+    euid: int
+    scope: str
+    op: str
+    reason: str
+    action: int
+    request: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy decides for an operation, and why (`explain`)."""
+
+    cell: int
+    op: str
+    scope: str
+    verdict: Verdict
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One row of the policy table, read from the compiled core."""
+
+    op: str
+    scope: str
+    klass: Literal["cross", "profile", "bind", "allow"]
+    low: Verdict
+    medium: Verdict
+    high: Verdict
+    relaxed_by: str | None
+    doc: str
 
 
 @runtime_checkable
@@ -110,21 +169,3 @@ class Kernel(Protocol):
         ...
 
     def policy(self) -> builtins.list[PolicyRow]: ...
-
-
-#: Records of this API that are built on first use (see the module docstring).
-_DEFERRED = frozenset({"CellSpec", "Decision", "Event", "PolicyRow", "Stats"})
-
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        if name in _DEFERRED:
-            from cells.kernel import _records
-
-            value = getattr(_records, name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *_DEFERRED})

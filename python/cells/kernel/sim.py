@@ -44,12 +44,10 @@ from cells.ffi import codec
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
 from cells.kernel import members
-from cells.kernel.api import CellInfo, CellRef
+from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from cells.kernel.api import CellSpec, Decision, Event, PolicyRow, Stats
 
 DB_NAME = "sim.db"
 HZ = 100
