@@ -52,7 +52,8 @@ def default_socket() -> str:
 def _unreachable(path: str, e: BaseException) -> ConnectionLost:
     return ConnectionLost(
         f"cannot reach cellmgr daemon at {path}: {e}; start it with "
-        "'cellmgr daemon' or set --socket / CELLS_SOCKET")
+        "'cellmgr daemon' or set --socket / CELLS_SOCKET"
+    )
 
 
 def _result(reply: dict[str, Any]) -> Any:
@@ -60,8 +61,10 @@ def _result(reply: dict[str, Any]) -> Any:
         return reply.get("result")
     err = reply.get("error") or {}
     code = err.get("code", "internal")
-    raise IpcError(code if code in protocol.ERROR_CODES else "internal",
-                   str(err.get("message", "unknown error")))
+    raise IpcError(
+        code if code in protocol.ERROR_CODES else "internal",
+        str(err.get("message", "unknown error")),
+    )
 
 
 class AsyncClient:
@@ -82,8 +85,9 @@ class AsyncClient:
         await self.connect()
         return self
 
-    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     @property
@@ -95,7 +99,8 @@ class AsyncClient:
         await self.close()
         try:
             self._reader, self._writer = await asyncio.open_unix_connection(
-                self.path, limit=protocol.MAX_LINE)
+                self.path, limit=protocol.MAX_LINE
+            )
         except OSError as e:
             raise _unreachable(self.path, e) from None
         self._events = asyncio.Queue()
@@ -189,8 +194,9 @@ class AsyncClient:
         result: dict[str, Any] = await self.call("plan", {"cells": cells or []})
         return result
 
-    async def apply(self, fingerprint: str | None = None,
-                    cells: list[str] | None = None) -> dict[str, Any]:
+    async def apply(
+        self, fingerprint: str | None = None, cells: list[str] | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"cells": cells or []}
         if fingerprint:
             params["fingerprint"] = fingerprint
@@ -211,18 +217,17 @@ class AsyncClient:
         return result
 
     async def backup_restore(self, backup_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call(
-            "backup.restore", {"id": backup_id, "yes": True})
+        result: dict[str, Any] = await self.call("backup.restore", {"id": backup_id, "yes": True})
         return result
 
     async def backup_delete(self, backup_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call(
-            "backup.delete", {"id": backup_id, "yes": True})
+        result: dict[str, Any] = await self.call("backup.delete", {"id": backup_id, "yes": True})
         return result
 
     async def logs_tail(self, cell: str, lines: int = 100) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = (await self.call(
-            "logs.tail", {"cell": cell, "lines": lines}))["lines"]
+        result: list[dict[str, Any]] = (
+            await self.call("logs.tail", {"cell": cell, "lines": lines})
+        )["lines"]
         return result
 
     async def subscribe(self, topics: list[str]) -> list[str]:
@@ -237,8 +242,9 @@ def _targets(cells: list[str] | None, all: bool) -> dict[str, Any]:
 class Client:
     """Blocking client: `call()` plus the same method names as AsyncClient."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None,
-                 timeout: float | None = 120.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, timeout: float | None = 120.0
+    ) -> None:
         self.path = str(path) if path is not None else default_socket()
         self.timeout = timeout
         self._sock: socket.socket | None = None
@@ -251,8 +257,9 @@ class Client:
         self.connect()
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def connect(self) -> dict[str, Any]:
@@ -282,7 +289,8 @@ class Client:
                 raise ConnectionLost(f"cellmgr daemon at {self.path}: {e}") from None
             if not chunk:
                 raise ConnectionLost(
-                    f"cellmgr daemon at {self.path}: connection closed by the daemon")
+                    f"cellmgr daemon at {self.path}: connection closed by the daemon"
+                )
             self._buf += chunk
             if len(self._buf) > protocol.MAX_LINE:
                 raise ConnectionLost(f"cellmgr daemon at {self.path}: reply too long")
@@ -341,8 +349,9 @@ class Client:
         result: dict[str, Any] = self.call("plan", {"cells": cells or []})
         return result
 
-    def apply(self, fingerprint: str | None = None,
-              cells: list[str] | None = None) -> dict[str, Any]:
+    def apply(
+        self, fingerprint: str | None = None, cells: list[str] | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"cells": cells or []}
         if fingerprint:
             params["fingerprint"] = fingerprint
@@ -350,8 +359,9 @@ class Client:
         return result
 
     def logs_tail(self, cell: str, lines: int = 100) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.call(
-            "logs.tail", {"cell": cell, "lines": lines})["lines"]
+        result: list[dict[str, Any]] = self.call("logs.tail", {"cell": cell, "lines": lines})[
+            "lines"
+        ]
         return result
 
     def subscribe(self, topics: list[str]) -> list[str]:

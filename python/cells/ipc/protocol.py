@@ -20,7 +20,13 @@ MAX_LINE = 4 << 20
 
 ErrorCode = Literal["not_found", "busy", "invalid", "permission", "internal", "version"]
 ERROR_CODES: tuple[ErrorCode, ...] = (
-    "not_found", "busy", "invalid", "permission", "internal", "version")
+    "not_found",
+    "busy",
+    "invalid",
+    "permission",
+    "internal",
+    "version",
+)
 
 #: Every method the server answers, with the params it accepts.
 METHODS: dict[str, tuple[str, ...]] = {
@@ -74,7 +80,8 @@ def decode(line: bytes) -> dict[str, Any]:
         raise ProtocolError(
             "version",
             f"protocol version {obj.get('v')!r} not supported; this side speaks "
-            f"v{PROTOCOL_VERSION}: upgrade the older of cellmgr and its client")
+            f"v{PROTOCOL_VERSION}: upgrade the older of cellmgr and its client",
+        )
     return obj
 
 
@@ -88,8 +95,12 @@ def ok(id: int | None, result: Any) -> dict[str, Any]:
 
 def error(id: int | None, code: ErrorCode, message: str) -> dict[str, Any]:
     one_line = " ".join(message.split())
-    return {"v": PROTOCOL_VERSION, "id": id, "ok": False,
-            "error": {"code": code, "message": one_line}}
+    return {
+        "v": PROTOCOL_VERSION,
+        "id": id,
+        "ok": False,
+        "error": {"code": code, "message": one_line},
+    }
 
 
 def event(name: EventName, data: Any) -> dict[str, Any]:
@@ -102,8 +113,9 @@ def check_request(obj: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
     if not isinstance(rid, int) or isinstance(rid, bool):
         raise ProtocolError("invalid", "request needs an integer id")
     if not isinstance(method, str) or method not in METHODS:
-        raise ProtocolError("invalid", f"unknown method {method!r}; known: "
-                            + ", ".join(sorted(METHODS)))
+        raise ProtocolError(
+            "invalid", f"unknown method {method!r}; known: " + ", ".join(sorted(METHODS))
+        )
     if not isinstance(params, dict):
         raise ProtocolError("invalid", "params must be an object")
     unknown = sorted(set(params) - set(METHODS[method]))
@@ -115,5 +127,6 @@ def check_request(obj: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
 def check_topic(topic: str) -> str:
     if topic in FIXED_TOPICS or (topic.startswith("log:") and len(topic) > 4):
         return topic
-    raise ProtocolError("invalid", f"unknown topic {topic!r}; use cells, audit, daemon "
-                        "or log:<cell>")
+    raise ProtocolError(
+        "invalid", f"unknown topic {topic!r}; use cells, audit, daemon or log:<cell>"
+    )

@@ -82,8 +82,9 @@ class IpcServer:
             except OSError:
                 pass  # a stale socket of a daemon that is gone
             else:
-                raise Busy(f"another cellmgr daemon answers at {self.path}; stop it first "
-                           "or give --socket")
+                raise Busy(
+                    f"another cellmgr daemon answers at {self.path}; stop it first or give --socket"
+                )
             finally:
                 probe.close()
         with contextlib.suppress(FileNotFoundError):
@@ -91,7 +92,8 @@ class IpcServer:
         old = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.path), limit=protocol.MAX_LINE)
+                self._serve, path=str(self.path), limit=protocol.MAX_LINE
+            )
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
@@ -119,8 +121,7 @@ class IpcServer:
     def subscribers(self, topic: str) -> int:
         return sum(1 for c in self.connections if topic in c.topics)
 
-    async def _serve(self, reader: asyncio.StreamReader,
-                     writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         uid: int | None = None
         sock = writer.get_extra_info("socket")
         if self.check_peer:
@@ -129,9 +130,15 @@ class IpcServer:
             except OSError:
                 uid = None
             if uid is None or not peercred.allowed(uid, str(self.path)):
-                writer.write(protocol.encode(protocol.error(
-                    None, "permission", f"uid {uid} may not use {self.path}: only root "
-                    "or the socket's owner")))
+                writer.write(
+                    protocol.encode(
+                        protocol.error(
+                            None,
+                            "permission",
+                            f"uid {uid} may not use {self.path}: only root or the socket's owner",
+                        )
+                    )
+                )
                 with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
                     await writer.drain()
                     # Read what the peer already sent, so closing does not reset

@@ -58,8 +58,12 @@ class ActionResult:
     changed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.key, "ok": self.ok, "detail": self.detail,
-                "changed": list(self.changed)}
+        return {
+            "action": self.key,
+            "ok": self.ok,
+            "detail": self.detail,
+            "changed": list(self.changed),
+        }
 
 
 @dataclass
@@ -72,8 +76,11 @@ class ApplyReport:
         return all(r.ok for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "ok": self.ok,
-                "actions": [r.to_dict() for r in self.results]}
+        return {
+            "fingerprint": self.fingerprint,
+            "ok": self.ok,
+            "actions": [r.to_dict() for r in self.results],
+        }
 
 
 class _Journal:
@@ -93,9 +100,14 @@ class _Journal:
 class Manager:
     """One view of desired and live state, for one command or the daemon."""
 
-    def __init__(self, paths: Paths, kernel: Kernel, host: Host,
-                 services: ServiceControl | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        kernel: Kernel,
+        host: Host,
+        services: ServiceControl | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.paths = paths
         self.kernel = kernel
         self.host = host
@@ -113,13 +125,13 @@ class Manager:
         live = self.services.statuses() if self.services is not None else None
         return gather(self.kernel, self.paths, self.db, desired, self.host, live)
 
-    def plan(self, targets: Collection[str] | None = None,
-             desired: Desired | None = None) -> Plan:
+    def plan(self, targets: Collection[str] | None = None, desired: Desired | None = None) -> Plan:
         desired = desired if desired is not None else self.load()
         return plan(desired, self.facts(desired), targets)
 
-    def apply(self, targets: Collection[str] | None = None,
-              fingerprint: str | None = None) -> ApplyReport:
+    def apply(
+        self, targets: Collection[str] | None = None, fingerprint: str | None = None
+    ) -> ApplyReport:
         """Plan under the lock and apply; refuse when `fingerprint` is stale."""
         desired = self.load()
         with apply_lock(self.paths.lock):
@@ -130,7 +142,8 @@ class Manager:
             if fingerprint is not None and fingerprint != fresh.fingerprint:
                 raise StalePlan(
                     "the saved plan is stale: manifests or live state changed since it was "
-                    "made; run 'cellmgr plan --out FILE' again")
+                    "made; run 'cellmgr plan --out FILE' again"
+                )
             return self._execute(desired, fresh)
 
     def _execute(self, desired: Desired, p: Plan) -> ApplyReport:
@@ -161,9 +174,14 @@ class Manager:
     # -- the effects of each op -------------------------------------------
     def _spec(self, cell: Cell) -> CellSpec:
         return CellSpec(
-            name=cell.name, root=str(self.paths.root(cell.name)), profile=cell.profile,
-            ports=cell.ports, bind_addrs=cell.bind_addrs, rlimits=cell.rlimits,
-            overrides=cell.overrides)
+            name=cell.name,
+            root=str(self.paths.root(cell.name)),
+            profile=cell.profile,
+            ports=cell.ports,
+            bind_addrs=cell.bind_addrs,
+            rlimits=cell.rlimits,
+            overrides=cell.overrides,
+        )
 
     def _destroy_kernel_cell(self, name: str) -> None:
         with contextlib.suppress(NotFound):
@@ -178,8 +196,11 @@ class Manager:
     def _do(self, desired: Desired, a: Action, deferred: list[str]) -> list[str]:
         n = a.name
         cell = desired.cells.get(n)
-        applied = (self.db.applied_one("Cell", n) or {}) if a.op in (
-            "cell.destroy", "cell.mounts") else {}
+        applied = (
+            (self.db.applied_one("Cell", n) or {})
+            if a.op in ("cell.destroy", "cell.mounts")
+            else {}
+        )
         if a.op == "service.stop":
             if self.services is not None:
                 self.services.stop([n])
@@ -220,10 +241,16 @@ class Manager:
             self.kernel.create(self._spec(cell))
         elif a.op == "cell.provision":
             assert cell is not None
-            fs = provision.CellFS(self.paths.root(n), self.host,
-                                  tuple(self.paths.volume(m.volume) for m in cell.mounts))
-            return [r.step for i, step in enumerate(cell.provision)
-                    if (r := provision.run_step(i, step, fs)).changed]
+            fs = provision.CellFS(
+                self.paths.root(n),
+                self.host,
+                tuple(self.paths.volume(m.volume) for m in cell.mounts),
+            )
+            return [
+                r.step
+                for i, step in enumerate(cell.provision)
+                if (r := provision.run_step(i, step, fs)).changed
+            ]
         elif a.op == "cell.record":
             assert cell is not None
             self.db.record("Cell", n, cell.canonical())

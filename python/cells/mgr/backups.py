@@ -61,8 +61,9 @@ class Backups:
 
     def _refuse_running(self, cell: str, what: str) -> None:
         if self.running(cell):
-            raise Busy(f"cell {cell} is running; stop it first ('cellmgr stop {cell}') "
-                       f"and {what} again")
+            raise Busy(
+                f"cell {cell} is running; stop it first ('cellmgr stop {cell}') and {what} again"
+            )
 
     def list(self, cell: str | None = None) -> list[dict[str, Any]]:
         if not self.paths.backup_dir.is_dir():
@@ -78,8 +79,9 @@ class Backups:
     def _dir(self, backup_id: str) -> Path:
         d = self.paths.backup_dir / backup_id
         if "/" in backup_id or backup_id.startswith(".") or not (d / "meta.json").is_file():
-            raise NotFound(f"no backup {backup_id!r} in {self.paths.backup_dir}; "
-                           "see 'cellmgr backup list'")
+            raise NotFound(
+                f"no backup {backup_id!r} in {self.paths.backup_dir}; see 'cellmgr backup list'"
+            )
         return d
 
     def create(self, cell: str, now: float | None = None) -> dict[str, Any]:
@@ -101,22 +103,32 @@ class Backups:
             for v in vols:
                 _tar(self.paths.volume(v), work / "volumes" / f"{v}.tar.gz", set())
             applied_vols = self.db.applied("Volume")
-            (work / "manifest.json").write_text(json.dumps(
-                {"cell": doc, "volumes": {v: applied_vols.get(v) for v in vols}},
-                indent=2, sort_keys=True) + "\n")
+            (work / "manifest.json").write_text(
+                json.dumps(
+                    {"cell": doc, "volumes": {v: applied_vols.get(v) for v in vols}},
+                    indent=2,
+                    sort_keys=True,
+                )
+                + "\n"
+            )
             size = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
-            meta = {"id": backup_id, "cell": cell,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                             time.gmtime(now or time.time())),
-                    "size": size, "path": str(final), "volumes": vols}
+            meta = {
+                "id": backup_id,
+                "cell": cell,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now or time.time())),
+                "size": size,
+                "path": str(final),
+                "volumes": vols,
+            }
             (work / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             work.rename(final)
         return meta
 
     def restore(self, backup_id: str, *, yes: bool) -> dict[str, Any]:
         if not yes:
-            raise InvalidArgument(f"restoring {backup_id} replaces the cell's files and "
-                                  "volumes; confirm with --yes")
+            raise InvalidArgument(
+                f"restoring {backup_id} replaces the cell's files and volumes; confirm with --yes"
+            )
         d = self._dir(backup_id)
         meta = _meta(d)
         cell = meta["cell"]

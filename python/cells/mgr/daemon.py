@@ -51,8 +51,9 @@ T = TypeVar("T")
 UP = frozenset({"starting", "running", "backoff", "stopping"})
 
 
-def service_spec(cell: Cell, sink: Callable[[str, Any, str], None],
-                 root: Path | None = None) -> ServiceSpec:
+def service_spec(
+    cell: Cell, sink: Callable[[str, Any, str], None], root: Path | None = None
+) -> ServiceSpec:
     """The supervisor's spec for a cell's service."""
     assert cell.service is not None
     svc, hc = cell.service, cell.healthcheck
@@ -67,9 +68,16 @@ def service_spec(cell: Cell, sink: Callable[[str, Any, str], None],
         restart=RestartPolicy(svc.restart, svc.max_restarts),
         stop_timeout=svc.stop_timeout,
         log_sink=sink,
-        healthcheck=None if hc is None else HealthcheckSpec(
-            argv=hc.command, interval=hc.interval, timeout=hc.timeout, retries=hc.retries,
-            start_period=hc.start_period, max_restarts=svc.max_restarts or 3),
+        healthcheck=None
+        if hc is None
+        else HealthcheckSpec(
+            argv=hc.command,
+            interval=hc.interval,
+            timeout=hc.timeout,
+            retries=hc.retries,
+            start_period=hc.start_period,
+            max_restarts=svc.max_restarts or 3,
+        ),
     )
 
 
@@ -85,6 +93,7 @@ class ThreadServices:
     def statuses(self) -> Mapping[str, ServiceFact]:
         async def get() -> dict[str, ServiceFact]:
             return self.daemon.service_facts()
+
         return self._run(get())
 
     def start(self, names: Sequence[str]) -> None:
@@ -98,9 +107,17 @@ class ThreadServices:
 
 
 class Daemon:
-    def __init__(self, paths: Paths, kernel: Kernel, host: Host, *,
-                 interval: float = 2.0, check_peer: bool = True,
-                 use_syslog: bool | None = None, destroy_on_exit: bool = False) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        kernel: Kernel,
+        host: Host,
+        *,
+        interval: float = 2.0,
+        check_peer: bool = True,
+        use_syslog: bool | None = None,
+        destroy_on_exit: bool = False,
+    ) -> None:
         self.paths, self.kernel, self.host = paths, kernel, host
         self.interval = interval
         self.destroy_on_exit = destroy_on_exit
@@ -123,8 +140,9 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ----------------------------------------------------------
-    async def run(self, metrics_port: int | None = None,
-                  ready: Callable[[], None] | None = None) -> None:
+    async def run(
+        self, metrics_port: int | None = None, ready: Callable[[], None] | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -136,8 +154,9 @@ class Daemon:
 
             from cells.mgr.metrics import registry
 
-            http = start_http_server(metrics_port, addr="127.0.0.1",
-                                     registry=registry(self.kernel, self.service_facts))
+            http = start_http_server(
+                metrics_port, addr="127.0.0.1", registry=registry(self.kernel, self.service_facts)
+            )
         try:
             stats = self.kernel.stats()
             self._audit_seq = stats.audit_head
@@ -173,12 +192,14 @@ class Daemon:
         """One line on stderr and to `daemon` subscribers; the loop goes on."""
         print(f"cellmgr: {message}", file=sys.stderr, flush=True)
         if self.server.subscribers("daemon"):
-            self._spawn(self.server.publish(
-                "daemon", {"state": "ready", "message": message}, "daemon"))
+            self._spawn(
+                self.server.publish("daemon", {"state": "ready", "message": message}, "daemon")
+            )
 
     async def shutdown(self) -> None:
-        await self.server.publish("daemon", {"state": "stopping", "message": "daemon stops"},
-                                  "daemon")
+        await self.server.publish(
+            "daemon", {"state": "stopping", "message": "daemon stops"}, "daemon"
+        )
         order = [n for n in reversed(self._order()) if n in self.cells]
         await self.sup.stop_all(order)
         await self.sup.close()
@@ -221,7 +242,9 @@ class Daemon:
             log = cell.service.log
             syslog_sink = SyslogSink(
                 facility=log.facility if log.facility in FACILITIES else "daemon",
-                levels={"stdout": log.stdout, "stderr": log.stderr}, tag=log.tag or None)
+                levels={"stdout": log.stdout, "stderr": log.stderr},
+                tag=log.tag or None,
+            )
 
         def sink(service: str, stream: Any, line: str) -> None:
             self.logstore(service, stream, line)
@@ -231,9 +254,14 @@ class Daemon:
             if self.server.subscribers(topic):
                 now = time.time()
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-                data = {"cell": service, "time": f"{stamp}.{int(now * 1000) % 1000:03d}Z",
-                        "stream": stream, "line": line}
+                data = {
+                    "cell": service,
+                    "time": f"{stamp}.{int(now * 1000) % 1000:03d}Z",
+                    "stream": stream,
+                    "line": line,
+                }
                 self._spawn(self.server.publish("log", data, topic))
+
         return sink
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -248,8 +276,9 @@ class Daemon:
     def service_facts(self) -> dict[str, ServiceFact]:
         out = {}
         for st in self.sup.statuses():
-            out[st.name] = ServiceFact(st.state, st.health, self.digests.get(st.name, ""),
-                                       st.restarts, st.pid)
+            out[st.name] = ServiceFact(
+                st.state, st.health, self.digests.get(st.name, ""), st.restarts, st.pid
+            )
         return out
 
     def _healthy(self, name: str) -> bool:
@@ -315,8 +344,10 @@ class Daemon:
             raise InvalidArgument("name the cells, or give all")
         for n in names:
             if n not in self.cells:
-                raise NotFound(f"no supervised service for cell {n!r}; is it applied and "
-                               "does its manifest have a service?")
+                raise NotFound(
+                    f"no supervised service for cell {n!r}; is it applied and "
+                    "does its manifest have a service?"
+                )
         return list(names)
 
     def _with_deps(self, names: Sequence[str]) -> set[str]:
@@ -341,8 +372,9 @@ class Daemon:
                     changed = True
         return out
 
-    async def start(self, names: Sequence[str], *, sync: bool = False,
-                    timeout: float = 60.0) -> list[str]:
+    async def start(
+        self, names: Sequence[str], *, sync: bool = False, timeout: float = 60.0
+    ) -> list[str]:
         """Want these services (and their dependencies) up; start what is ready."""
         if sync:
             await self.reconcile()
@@ -409,9 +441,14 @@ class Daemon:
         names = list(params.get("cells") or [])
         all_ = bool(params.get("all"))
         if method == "hello":
-            return {"server": "cellmgr", "version": __version__,
-                    "protocol": protocol.PROTOCOL_VERSION, "backend": self.kernel.backend,
-                    "enforcing": self.kernel.enforcing, "pid": os.getpid()}
+            return {
+                "server": "cellmgr",
+                "version": __version__,
+                "protocol": protocol.PROTOCOL_VERSION,
+                "backend": self.kernel.backend,
+                "enforcing": self.kernel.enforcing,
+                "pid": os.getpid(),
+            }
         if method == "status":
             return {"cells": self.status_rows()}
         if method == "cell.start":
@@ -454,6 +491,7 @@ class Daemon:
                 return job(m)
             finally:
                 m.close()
+
         return await asyncio.to_thread(work)
 
     def _volumes(self) -> list[dict[str, Any]]:
@@ -474,8 +512,7 @@ class Daemon:
 
         def running(cell: str) -> bool:
             st = facts.get(cell)
-            return (st is not None and st.state in UP) or (
-                cell in infos and infos[cell].nprocs > 0)
+            return (st is not None and st.state in UP) or (cell in infos and infos[cell].nprocs > 0)
 
         def work() -> Any:
             db = StateDB(self.paths.db)
@@ -490,6 +527,7 @@ class Daemon:
                 return b.delete(str(params.get("id")), yes=params.get("yes") is True)
             finally:
                 db.close()
+
         return await asyncio.to_thread(work)
 
 

@@ -27,7 +27,8 @@ def order(deps: Mapping[str, Sequence[str]]) -> list[str]:
                 raise DependencyError("a cell cannot depend on itself", name, i)
             if dep not in deps:
                 raise DependencyError(
-                    f"no cell named {dep!r}; define it or remove the dependency", name, i)
+                    f"no cell named {dep!r}; define it or remove the dependency", name, i
+                )
     waiting = {name: len(set(d)) for name, d in deps.items()}
     users: dict[str, list[str]] = {name: [] for name in deps}
     for name, d in deps.items():
@@ -59,5 +60,5 @@ def find_cycle(deps: Mapping[str, Sequence[str]]) -> list[str]:
         seen[node] = len(path)
         path.append(node)
         node = min(d for d in deps[node] if d in deps)
-    cycle = path[seen[node]:]
+    cycle = path[seen[node] :]
     return [*cycle, node]

@@ -64,16 +64,19 @@ class Facts:
 
     def canonical(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "kernel": {n: {"id": k.id, "root": k.root, "policy": dict(k.policy)}
-                       for n, k in self.kernel.items()},
+            "kernel": {
+                n: {"id": k.id, "root": k.root, "policy": dict(k.policy)}
+                for n, k in self.kernel.items()
+            },
             "roots": dict(self.roots),
             "mounts": {n: list(m) for n, m in self.mounts.items()},
             "volumes": {n: [v.mode, v.owner_ok] for n, v in self.volumes.items()},
             "applied_cells": dict(self.applied_cells),
             "applied_volumes": dict(self.applied_volumes),
             "provision": {n: list(p) for n, p in self.provision.items()},
-            "services": None if self.services is None else {
-                n: [s.state, s.digest] for n, s in self.services.items()},
+            "services": None
+            if self.services is None
+            else {n: [s.state, s.digest] for n, s in self.services.items()},
         }
         plain: dict[str, Any] = json.loads(json.dumps(out, sort_keys=True))
         return plain
@@ -83,17 +86,21 @@ class Facts:
         """Facts written as data (plan test cases use this form)."""
         services = doc.get("services")
         return cls(
-            kernel={n: KernelFact(k.get("id", 1), k.get("root", ""), k["policy"])
-                    for n, k in doc.get("kernel", {}).items()},
+            kernel={
+                n: KernelFact(k.get("id", 1), k.get("root", ""), k["policy"])
+                for n, k in doc.get("kernel", {}).items()
+            },
             roots=dict(doc.get("roots", {})),
             mounts={n: tuple(m) for n, m in doc.get("mounts", {}).items()},
-            volumes={n: VolumeFact(int(v[0]), bool(v[1]))
-                     for n, v in doc.get("volumes", {}).items()},
+            volumes={
+                n: VolumeFact(int(v[0]), bool(v[1])) for n, v in doc.get("volumes", {}).items()
+            },
             applied_cells=dict(doc.get("applied_cells", {})),
             applied_volumes=dict(doc.get("applied_volumes", {})),
             provision={n: tuple(p) for n, p in doc.get("provision", {}).items()},
-            services=None if services is None else {
-                n: ServiceFact(s[0], digest=s[1]) for n, s in services.items()},
+            services=None
+            if services is None
+            else {n: ServiceFact(s[0], digest=s[1]) for n, s in services.items()},
         )
 
 
@@ -103,8 +110,9 @@ def kernel_policy(info: CellInfo) -> dict[str, Any]:
         "profile": info.profile,
         "ports": sorted(info.ports),
         "bind_addrs": sorted({address(a) for a in info.bind_addrs}),
-        "rlimits": {r.resource: [r.soft, r.hard]
-                    for r in sorted(info.rlimits, key=lambda r: r.resource)},
+        "rlimits": {
+            r.resource: [r.soft, r.hard] for r in sorted(info.rlimits, key=lambda r: r.resource)
+        },
         "overrides": sorted(info.overrides),
     }
 
@@ -173,7 +181,8 @@ def gather(
     names = set(desired.cells) | set(applied_cells)
     kernel_facts = {
         info.name: KernelFact(info.id, info.root, kernel_policy(info))
-        for info in kernel.list() if info.name in names
+        for info in kernel.list()
+        if info.name in names
     }
     roots: dict[str, str] = {}
     mounts: dict[str, tuple[str, ...]] = {}
@@ -211,9 +220,12 @@ def gather(
         if fact is not None:
             volumes[name] = fact
     return Facts(
-        kernel=kernel_facts, roots=roots, mounts=mounts, volumes=volumes,
-        applied_cells=applied_cells, applied_volumes=applied_volumes,
-        provision=prov, services=services,
+        kernel=kernel_facts,
+        roots=roots,
+        mounts=mounts,
+        volumes=volumes,
+        applied_cells=applied_cells,
+        applied_volumes=applied_volumes,
+        provision=prov,
+        services=services,
     )
-
-

@@ -98,14 +98,16 @@ class NetbsdHost:
         """From one read of the mount table, until this host changes it."""
         if self._mounts is None:
             out = self._run(["/sbin/mount"], "list mounts")
-            self._mounts = {line.split(" on ", 1)[1].rsplit(" type ", 1)[0]
-                            for line in out.splitlines() if " on " in line}
+            self._mounts = {
+                line.split(" on ", 1)[1].rsplit(" type ", 1)[0]
+                for line in out.splitlines()
+                if " on " in line
+            }
         return str(dst) in self._mounts
 
     def make_dev(self, dev: Path) -> None:
         dev.mkdir(parents=True, exist_ok=True)
-        self._run(["/sbin/mount_tmpfs", "-s", "1m", "-m", "0755", "tmpfs", str(dev)],
-                  "mount /dev")
+        self._run(["/sbin/mount_tmpfs", "-s", "1m", "-m", "0755", "tmpfs", str(dev)], "mount /dev")
         shutil.copy2("/dev/MAKEDEV", dev / "MAKEDEV")
         self._run(["/bin/sh", "-c", f"cd {dev} && sh ./MAKEDEV -M std"], "MAKEDEV")
 
@@ -117,8 +119,9 @@ class NetbsdHost:
         return status == 0 and module in out
 
     def pkg_installed(self, root: Path, name: str) -> bool:
-        status, _ = self.runner(["/usr/sbin/chroot", str(root),
-                                 "/usr/sbin/pkg_info", "-q", "-e", name])
+        status, _ = self.runner(
+            ["/usr/sbin/chroot", str(root), "/usr/sbin/pkg_info", "-q", "-e", name]
+        )
         return status == 0
 
     def pkg_add(self, root: Path, name: str) -> None:
@@ -143,8 +146,10 @@ class SimHost:
             return
         if dst.exists() and not dst.is_symlink():
             if any(dst.iterdir()):
-                raise BackendError(f"mount volume: {dst} is a non-empty directory; "
-                                   "move its files into the volume first")
+                raise BackendError(
+                    f"mount volume: {dst} is a non-empty directory; "
+                    "move its files into the volume first"
+                )
             dst.rmdir()
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.symlink_to(src)
@@ -179,8 +184,9 @@ class SimHost:
     def run_in(self, root: Path, argv: Sequence[str]) -> tuple[int, str]:
         env = {**os.environ, "CELL_ROOT": str(root)}
         try:
-            proc = subprocess.run(list(argv), cwd=root, env=env, capture_output=True,
-                                  text=True, check=False)
+            proc = subprocess.run(
+                list(argv), cwd=root, env=env, capture_output=True, text=True, check=False
+            )
         except OSError as e:
             return 127, f"{argv[0]}: {e.strerror}"
         return proc.returncode, (proc.stdout + proc.stderr).strip()

@@ -47,8 +47,10 @@ class StateDB:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
-            raise CellsError(f"cannot open the state database {path}: {e}; run as root "
-                             "or set --state-dir / CELLS_STATE_DIR") from None
+            raise CellsError(
+                f"cannot open the state database {path}: {e}; run as root "
+                "or set --state-dir / CELLS_STATE_DIR"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -59,8 +61,9 @@ class StateDB:
         return {name: json.loads(doc) for name, doc in rows}
 
     def applied_one(self, kind: str, name: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT doc FROM applied WHERE kind = ? AND name = ?",
-                              (kind, name)).fetchone()
+        row = self.db.execute(
+            "SELECT doc FROM applied WHERE kind = ? AND name = ?", (kind, name)
+        ).fetchone()
         if row is None:
             return None
         doc: dict[str, Any] = json.loads(row[0])
@@ -69,7 +72,8 @@ class StateDB:
     def record(self, kind: str, name: str, doc: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO applied (kind, name, doc, updated) VALUES (?, ?, ?, ?)",
-            (kind, name, json.dumps(doc, sort_keys=True), time.time()))
+            (kind, name, json.dumps(doc, sort_keys=True), time.time()),
+        )
 
     def forget(self, kind: str, name: str) -> None:
         self.db.execute("DELETE FROM applied WHERE kind = ? AND name = ?", (kind, name))
@@ -78,30 +82,38 @@ class StateDB:
     def begin_run(self, fingerprint: str) -> int:
         cur = self.db.execute(
             "INSERT INTO runs (fingerprint, started, status) VALUES (?, ?, 'running')",
-            (fingerprint, time.time()))
+            (fingerprint, time.time()),
+        )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     def end_run(self, run: int, status: str) -> None:
-        self.db.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?",
-                        (time.time(), status, run))
+        self.db.execute(
+            "UPDATE runs SET finished = ?, status = ? WHERE id = ?", (time.time(), status, run)
+        )
 
     def step(self, run: int, seq: int, action: str, phase: str, detail: str = "") -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO steps (run, seq, action, phase, time, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (run, seq, action, phase, time.time(), detail))
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (run, seq, action, phase, time.time(), detail),
+        )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT id, fingerprint, started, finished, status FROM runs "
-            "ORDER BY id DESC LIMIT ?", (limit,))
+            "SELECT id, fingerprint, started, finished, status FROM runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
         keys = ("id", "fingerprint", "started", "finished", "status")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def steps(self, run: int) -> list[tuple[int, str, str, str]]:
-        return list(self.db.execute(
-            "SELECT seq, action, phase, detail FROM steps WHERE run = ? ORDER BY seq, time",
-            (run,)))
+        return list(
+            self.db.execute(
+                "SELECT seq, action, phase, detail FROM steps WHERE run = ? ORDER BY seq, time",
+                (run,),
+            )
+        )
 
     def interrupted(self) -> list[int]:
         """Runs that never finished (the applier died)."""

@@ -123,9 +123,14 @@ class _Converter:
                     key = str(key)
                 kpath = (*path, str(key))
                 if key in out:
-                    self.problems.append(Problem(
-                        self.doc.file, *_pos(knode.start_mark), dotted(kpath),
-                        "duplicate key; each key may appear once"))
+                    self.problems.append(
+                        Problem(
+                            self.doc.file,
+                            *_pos(knode.start_mark),
+                            dotted(kpath),
+                            "duplicate key; each key may appear once",
+                        )
+                    )
                     continue
                 self.doc.key_marks[kpath] = _pos(knode.start_mark)
                 out[key] = self.convert(vnode, kpath)
@@ -178,8 +183,13 @@ def _compose(text: str, shown: str, problems: list[Problem], loader: Any) -> lis
 
 _VALIDATORS = {kind: Draft202012Validator(schema) for kind, schema in KINDS.items()}
 _TYPE_NAMES = {
-    "string": "a string", "integer": "an integer", "number": "a number",
-    "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "empty",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
 }
 
 
@@ -235,8 +245,7 @@ def _schema_problem(doc: _Doc, error: ValidationError) -> Problem:
         tail = f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(allowed)}"
         return doc.problem((*path, extra), "unknown field" + tail, key=True)
     if v == "enum" and "propertyNames" in picked.schema_path:
-        return doc.problem((*path, inst), f"unknown limit; use one of {', '.join(arg)}",
-                           key=True)
+        return doc.problem((*path, inst), f"unknown limit; use one of {', '.join(arg)}", key=True)
     if v == "enum":
         return doc.problem(path, f"must be one of {', '.join(map(str, arg))}; got {inst!r}")
     if v == "const":
@@ -257,8 +266,7 @@ def _schema_problem(doc: _Doc, error: ValidationError) -> Problem:
     if v == "uniqueItems":
         return doc.problem(path, "entries must be unique")
     if v in ("minProperties", "maxProperties"):
-        return doc.problem(
-            path, "a step has exactly one kind: " + ", ".join(PROVISION_STEPS))
+        return doc.problem(path, "a step has exactly one kind: " + ", ".join(PROVISION_STEPS))
     return doc.problem(path, picked.message)
 
 
@@ -274,8 +282,7 @@ def _cell_checks(doc: _Doc) -> list[Problem]:
         try:
             ipaddress.ip_address(addr)
         except ValueError:
-            out.append(doc.problem(("bind_addrs", i),
-                                   f"{addr!r} is not an IPv4 or IPv6 address"))
+            out.append(doc.problem(("bind_addrs", i), f"{addr!r} is not an IPv4 or IPv6 address"))
     for name, value in d.get("rlimits", {}).items():
         if isinstance(value, dict) and size(value["soft"]) > size(value["hard"]):
             out.append(doc.problem(("rlimits", name), "soft limit exceeds hard limit"))
@@ -286,17 +293,22 @@ def _cell_checks(doc: _Doc) -> list[Problem]:
         if ".." in raw.split("/"):
             out.append(doc.problem(("mounts", i), "target must not contain '..'"))
         elif m.target == "/":
-            out.append(doc.problem(("mounts", i),
-                                   "cannot mount over the cell's root; pick a directory"))
+            out.append(
+                doc.problem(("mounts", i), "cannot mount over the cell's root; pick a directory")
+            )
         elif m.target == "/dev" or m.target.startswith("/dev/"):
-            out.append(doc.problem(("mounts", i),
-                                   "/dev is the cell's own device directory; mount elsewhere"))
+            out.append(
+                doc.problem(
+                    ("mounts", i), "/dev is the cell's own device directory; mount elsewhere"
+                )
+            )
         else:
             for j, other in seen:
                 a, b = m.target + "/", other.target + "/"
                 if a.startswith(b) or b.startswith(a):
-                    out.append(doc.problem(
-                        ("mounts", i), f"target overlaps mounts[{j}] ({other.target})"))
+                    out.append(
+                        doc.problem(("mounts", i), f"target overlaps mounts[{j}] ({other.target})")
+                    )
                     break
             seen.append((i, m))
     hc = d.get("healthcheck")
@@ -304,9 +316,12 @@ def _cell_checks(doc: _Doc) -> list[Problem]:
         out.append(doc.problem(("healthcheck",), "a healthcheck needs a service to check"))
     for i, step in enumerate(d.get("provision", [])):
         if "exec" in step and not {"creates", "unless"} & set(step["exec"]):
-            out.append(doc.problem(
-                ("provision", i, "exec"),
-                "exec needs a guard: add creates: PATH or unless: COMMAND"))
+            out.append(
+                doc.problem(
+                    ("provision", i, "exec"),
+                    "exec needs a guard: add creates: PATH or unless: COMMAND",
+                )
+            )
     return out
 
 
@@ -322,9 +337,12 @@ def _set_checks(docs: list[_Doc]) -> list[Problem]:
         if (kind, name) in first:
             prev = first[(kind, name)]
             line, col = prev.at(("name",))
-            out.append(doc.problem(
-                ("name",), f"{kind.lower()} {name!r} is already defined at "
-                f"{prev.file}:{line}:{col}"))
+            out.append(
+                doc.problem(
+                    ("name",),
+                    f"{kind.lower()} {name!r} is already defined at {prev.file}:{line}:{col}",
+                )
+            )
             continue
         first[(kind, name)] = doc
         if kind == "Volume":
@@ -334,15 +352,21 @@ def _set_checks(docs: list[_Doc]) -> list[Problem]:
     for name, doc in cells.items():
         for i, port in enumerate(doc.data.get("ports", [])):
             if port in ports:
-                out.append(doc.problem(
-                    ("ports", i), f"port {port} is also reserved by cell {ports[port]!r}"))
+                out.append(
+                    doc.problem(
+                        ("ports", i), f"port {port} is also reserved by cell {ports[port]!r}"
+                    )
+                )
             else:
                 ports[port] = name
         for i, text in enumerate(doc.data.get("mounts", [])):
             vol = text.split(":")[0]
             if vol not in volumes:
-                out.append(doc.problem(
-                    ("mounts", i), f"no Volume named {vol!r}; define it with kind: Volume"))
+                out.append(
+                    doc.problem(
+                        ("mounts", i), f"no Volume named {vol!r}; define it with kind: Volume"
+                    )
+                )
     try:
         deps.order({n: list(d.data.get("depends_on", [])) for n, d in cells.items()})
     except deps.DependencyError as e:
@@ -360,17 +384,24 @@ def load_files(files: Sequence[Path], base: Path | None = None) -> Desired:
         for doc in _read(file, shown, problems):
             before = len(problems)
             if not isinstance(doc.data, dict):
-                problems.append(doc.problem(
-                    (), "a manifest document must be a mapping with kind: Cell or Volume"))
+                problems.append(
+                    doc.problem(
+                        (), "a manifest document must be a mapping with kind: Cell or Volume"
+                    )
+                )
                 continue
             kind = doc.data.get("kind")
             if kind is None:
-                problems.append(doc.problem(("kind",), "required field is missing; "
-                                            "add kind: Cell or kind: Volume"))
+                problems.append(
+                    doc.problem(
+                        ("kind",), "required field is missing; add kind: Cell or kind: Volume"
+                    )
+                )
                 continue
             if kind not in KINDS:
-                problems.append(doc.problem(
-                    ("kind",), f"unknown kind {kind!r}; use Cell or Volume"))
+                problems.append(
+                    doc.problem(("kind",), f"unknown kind {kind!r}; use Cell or Volume")
+                )
                 continue
             problems.extend(_schema_problems(doc, _VALIDATORS[kind]))
             if len(problems) == before and kind == "Cell":
@@ -395,9 +426,9 @@ def manifest_files(config_dir: Path) -> list[Path]:
     if not config_dir.is_dir():
         raise CellsError(
             f"config dir {config_dir} does not exist; create it or set "
-            "--config-dir / CELLS_CONFIG_DIR")
-    return sorted(p for p in config_dir.iterdir()
-                  if p.suffix in (".yaml", ".yml") and p.is_file())
+            "--config-dir / CELLS_CONFIG_DIR"
+        )
+    return sorted(p for p in config_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 def load_dir(config_dir: Path) -> Desired:

@@ -25,8 +25,9 @@ def apply_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise Busy(f"another cellmgr apply holds {path} (pid {holder}); "
-                       "wait for it to finish") from None
+            raise Busy(
+                f"another cellmgr apply holds {path} (pid {holder}); wait for it to finish"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

@@ -18,24 +18,27 @@ from cells.mgr.facts import ServiceFact
 
 
 class CellsCollector(Collector):
-    def __init__(self, kernel: Kernel,
-                 services: Callable[[], Mapping[str, ServiceFact]]) -> None:
+    def __init__(self, kernel: Kernel, services: Callable[[], Mapping[str, ServiceFact]]) -> None:
         self.kernel = kernel
         self.services = services
 
     def collect(self) -> Iterator[Metric]:
         procs = GaugeMetricFamily("cells_cell_procs", "Processes in the cell.", labels=["cell"])
-        vmsize = GaugeMetricFamily("cells_cell_vmsize_bytes",
-                                   "Virtual memory of the cell's processes.", labels=["cell"])
-        cpu1 = GaugeMetricFamily("cells_cell_cpu_1s_percent",
-                                 "CPU use over the last second.", labels=["cell"])
-        cpu10 = GaugeMetricFamily("cells_cell_cpu_10s_percent",
-                                  "CPU use over the last ten seconds.", labels=["cell"])
-        age = GaugeMetricFamily("cells_cell_age_seconds", "Seconds since the cell was created.",
-                                labels=["cell"])
-        denies = CounterMetricFamily("cells_cell_denies",
-                                     "Operations the policy denied, by scope.",
-                                     labels=["cell", "scope"])
+        vmsize = GaugeMetricFamily(
+            "cells_cell_vmsize_bytes", "Virtual memory of the cell's processes.", labels=["cell"]
+        )
+        cpu1 = GaugeMetricFamily(
+            "cells_cell_cpu_1s_percent", "CPU use over the last second.", labels=["cell"]
+        )
+        cpu10 = GaugeMetricFamily(
+            "cells_cell_cpu_10s_percent", "CPU use over the last ten seconds.", labels=["cell"]
+        )
+        age = GaugeMetricFamily(
+            "cells_cell_age_seconds", "Seconds since the cell was created.", labels=["cell"]
+        )
+        denies = CounterMetricFamily(
+            "cells_cell_denies", "Operations the policy denied, by scope.", labels=["cell", "scope"]
+        )
         for info in self.kernel.list():
             procs.add_metric([info.name], info.nprocs)
             vmsize.add_metric([info.name], info.vmsize)
@@ -44,12 +47,15 @@ class CellsCollector(Collector):
             age.add_metric([info.name], info.age)
             for scope, count in sorted(info.denies.items()):
                 denies.add_metric([info.name, scope], count)
-        up = GaugeMetricFamily("cells_service_up", "1 when the cell's service is running.",
-                               labels=["cell"])
-        healthy = GaugeMetricFamily("cells_service_healthy",
-                                    "1 when the service's healthcheck passes.", labels=["cell"])
-        restarts = CounterMetricFamily("cells_service_restarts",
-                                       "Restarts since the daemon started.", labels=["cell"])
+        up = GaugeMetricFamily(
+            "cells_service_up", "1 when the cell's service is running.", labels=["cell"]
+        )
+        healthy = GaugeMetricFamily(
+            "cells_service_healthy", "1 when the service's healthcheck passes.", labels=["cell"]
+        )
+        restarts = CounterMetricFamily(
+            "cells_service_restarts", "Restarts since the daemon started.", labels=["cell"]
+        )
         for name, svc in sorted(self.services().items()):
             up.add_metric([name], 1 if svc.state == "running" else 0)
             healthy.add_metric([name], 1 if svc.health == "healthy" else 0)
@@ -57,8 +63,9 @@ class CellsCollector(Collector):
         yield from (procs, vmsize, cpu1, cpu10, age, denies, up, healthy, restarts)
 
 
-def registry(kernel: Kernel, services: Callable[[], Mapping[str, ServiceFact]]
-             ) -> CollectorRegistry:
+def registry(
+    kernel: Kernel, services: Callable[[], Mapping[str, ServiceFact]]
+) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
     reg.register(CellsCollector(kernel, services))
     return reg

@@ -169,8 +169,12 @@ class Volume:
     source: Source | None = field(default=None, compare=False)
 
     def canonical(self) -> dict[str, Any]:
-        return {"kind": "Volume", "name": self.name, "mode": f"{self.mode:04o}",
-                "owner": self.owner}
+        return {
+            "kind": "Volume",
+            "name": self.name,
+            "mode": f"{self.mode:04o}",
+            "owner": self.owner,
+        }
 
 
 def digest(obj: Any) -> str:
@@ -192,17 +196,25 @@ def canonical_cell(cell: Cell) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": "Cell", "name": cell.name, "autostart": cell.autostart}
     out.update(canonical_policy(cell))
     out["root"] = (
-        None if cell.root is None
+        None
+        if cell.root is None
         else {"release": cell.root.release, "arch": cell.root.arch, "sets": list(cell.root.sets)}
     )
     out["mounts"] = [str(m) for m in cell.mounts]
     out["service"] = None if cell.service is None else canonical_service(cell.service)
     out["depends_on"] = list(cell.depends_on)
     hc = cell.healthcheck
-    out["healthcheck"] = None if hc is None else {
-        "command": list(hc.command), "interval": hc.interval, "timeout": hc.timeout,
-        "retries": hc.retries, "start_period": hc.start_period,
-    }
+    out["healthcheck"] = (
+        None
+        if hc is None
+        else {
+            "command": list(hc.command),
+            "interval": hc.interval,
+            "timeout": hc.timeout,
+            "retries": hc.retries,
+            "start_period": hc.start_period,
+        }
+    )
     out["provision"] = [{s.kind: dict(s.args)} for s in cell.provision]
     plain: dict[str, Any] = json.loads(json.dumps(out))  # tuples → lists
     return plain
@@ -210,11 +222,19 @@ def canonical_cell(cell: Cell) -> dict[str, Any]:
 
 def canonical_service(s: Service) -> dict[str, Any]:
     return {
-        "command": list(s.command), "user": s.user, "group": s.group,
-        "restart": s.restart, "max_restarts": s.max_restarts,
-        "stop_timeout": s.stop_timeout, "env": dict(s.env),
-        "log": {"facility": s.log.facility, "stdout": s.log.stdout,
-                "stderr": s.log.stderr, "tag": s.log.tag},
+        "command": list(s.command),
+        "user": s.user,
+        "group": s.group,
+        "restart": s.restart,
+        "max_restarts": s.max_restarts,
+        "stop_timeout": s.stop_timeout,
+        "env": dict(s.env),
+        "log": {
+            "facility": s.log.facility,
+            "stdout": s.log.stdout,
+            "stderr": s.log.stderr,
+            "tag": s.log.tag,
+        },
     }
 
 
@@ -280,13 +300,17 @@ def cell_from_doc(doc: dict[str, Any], source: Source | None = None) -> Cell:
         bind_addrs=tuple(sorted({address(a) for a in doc.get("bind_addrs", ())})),
         rlimits=_rlimits(doc.get("rlimits", {})),
         overrides=tuple(sorted(set(doc.get("overrides", ())))),
-        root=None if root is None else Root(
-            str(root["release"]), root["arch"], tuple(root.get("sets", ("base", "etc")))),
-        mounts=tuple(sorted((Mount.parse(m) for m in doc.get("mounts", ())),
-                            key=lambda m: m.target)),
+        root=None
+        if root is None
+        else Root(str(root["release"]), root["arch"], tuple(root.get("sets", ("base", "etc")))),
+        mounts=tuple(
+            sorted((Mount.parse(m) for m in doc.get("mounts", ())), key=lambda m: m.target)
+        ),
         service=None if "service" not in doc else _service(doc["service"], doc["name"]),
         depends_on=tuple(sorted(set(doc.get("depends_on", ())))),
-        healthcheck=None if hc is None else Healthcheck(
+        healthcheck=None
+        if hc is None
+        else Healthcheck(
             command=argv(hc["command"]),
             interval=duration(hc.get("interval", 10)),
             timeout=duration(hc.get("timeout", 5)),

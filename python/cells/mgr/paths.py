@@ -71,7 +71,6 @@ class Paths:
     def cell_dir(self, name: str) -> Path:
         return self.cells_dir / "cells" / name
 
-
     def root(self, name: str) -> Path:
         """The directory the cell is chrooted to; its writable files live here."""
         return self.cell_dir(name) / "root"

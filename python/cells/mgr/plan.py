@@ -28,9 +28,20 @@ DOWN = frozenset({"stopped", "exited", "failed"})
 
 #: Action ops in the order they may appear for one cell.
 OPS = (
-    "service.stop", "cell.destroy", "volume.create", "volume.update", "volume.record",
-    "volume.forget", "cell.root", "cell.mounts", "cell.create", "cell.replace",
-    "cell.provision", "cell.record", "service.restart", "service.start",
+    "service.stop",
+    "cell.destroy",
+    "volume.create",
+    "volume.update",
+    "volume.record",
+    "volume.forget",
+    "cell.root",
+    "cell.mounts",
+    "cell.create",
+    "cell.replace",
+    "cell.provision",
+    "cell.record",
+    "service.restart",
+    "service.start",
 )
 
 
@@ -79,16 +90,24 @@ class Action:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "op": self.op, "name": self.name, "cause": self.cause,
+            "op": self.op,
+            "name": self.name,
+            "cause": self.cause,
             "reasons": [r.to_dict() for r in self.reasons],
-            "restarts": list(self.restarts), "steps": list(self.steps),
+            "restarts": list(self.restarts),
+            "steps": list(self.steps),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Action:
-        return cls(d["op"], d["name"], d.get("cause", "edit"),
-                   tuple(Reason(**r) for r in d.get("reasons", ())),
-                   tuple(d.get("restarts", ())), tuple(d.get("steps", ())))
+        return cls(
+            d["op"],
+            d["name"],
+            d.get("cause", "edit"),
+            tuple(Reason(**r) for r in d.get("reasons", ())),
+            tuple(d.get("restarts", ())),
+            tuple(d.get("steps", ())),
+        )
 
     def key(self) -> str:
         return f"{self.op} {self.name}"
@@ -119,9 +138,14 @@ class Plan:
         }
 
 
-def field_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any],
-               keys: Collection[str] | None = None, *, drift: bool = False,
-               prefix: str = "") -> list[Reason]:
+def field_diff(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    keys: Collection[str] | None = None,
+    *,
+    drift: bool = False,
+    prefix: str = "",
+) -> list[Reason]:
     """Reasons for every differing key (one level into nested mappings)."""
     out: list[Reason] = []
     old = old or {}
@@ -139,14 +163,16 @@ def field_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any],
 
 
 def fingerprint(desired: Desired, facts: Facts, targets: Collection[str] | None) -> str:
-    return digest({
-        "desired": {
-            "cells": {n: c.canonical() for n, c in desired.cells.items()},
-            "volumes": {n: v.canonical() for n, v in desired.volumes.items()},
-        },
-        "facts": facts.canonical(),
-        "targets": sorted(targets or ()),
-    })
+    return digest(
+        {
+            "desired": {
+                "cells": {n: c.canonical() for n, c in desired.cells.items()},
+                "volumes": {n: v.canonical() for n, v in desired.volumes.items()},
+            },
+            "facts": facts.canonical(),
+            "targets": sorted(targets or ()),
+        }
+    )
 
 
 def _tolerant_order(depends: Mapping[str, list[str]]) -> list[str]:
@@ -169,22 +195,38 @@ def _volume_actions(desired: Desired, facts: Facts, wanted: set[str]) -> list[Ac
             if applied is None:
                 out.append(Action("volume.create", name, "new"))
             else:
-                out.append(Action("volume.create", name, "drift",
-                                  (Reason("directory", "missing", "present", True),)))
+                out.append(
+                    Action(
+                        "volume.create",
+                        name,
+                        "drift",
+                        (Reason("directory", "missing", "present", True),),
+                    )
+                )
             continue
         reasons = []
         if live.mode != vol.mode:
-            reasons.append(Reason("mode", f"{live.mode:04o}", f"{vol.mode:04o}",
-                                  applied == want))
+            reasons.append(Reason("mode", f"{live.mode:04o}", f"{vol.mode:04o}", applied == want))
         if not live.owner_ok:
             reasons.append(Reason("owner", "(other)", vol.owner, applied == want))
         if reasons:
-            out.append(Action("volume.update", name,
-                              "drift" if all(r.drift for r in reasons) else "edit",
-                              tuple(reasons)))
+            out.append(
+                Action(
+                    "volume.update",
+                    name,
+                    "drift" if all(r.drift for r in reasons) else "edit",
+                    tuple(reasons),
+                )
+            )
         elif applied != want:
-            out.append(Action("volume.record", name, "edit" if applied else "new",
-                              tuple(field_diff(applied, want))))
+            out.append(
+                Action(
+                    "volume.record",
+                    name,
+                    "edit" if applied else "new",
+                    tuple(field_diff(applied, want)),
+                )
+            )
     return out
 
 
@@ -200,69 +242,117 @@ def _cell_actions(cell: Cell, want: Mapping[str, Any], facts: Facts) -> list[Act
         else:
             old_root = applied.get("root") if applied else None
             reasons = (Reason("root", old_root, want["root"], old_root == want["root"]),)
-        out.append(Action("cell.root", name, "new" if is_new else
-                          ("drift" if all(r.drift for r in reasons) else "edit"), reasons))
+        out.append(
+            Action(
+                "cell.root",
+                name,
+                "new" if is_new else ("drift" if all(r.drift for r in reasons) else "edit"),
+                reasons,
+            )
+        )
     live_mounts = set(facts.mounts.get(name, ())) if root_ok else set()
     want_mounts = set(want["mounts"])
     if live_mounts != want_mounts:
         reasons_m = tuple(
-            [Reason("mounts", None, m, applied is not None and m in applied.get("mounts", []))
-             for m in sorted(want_mounts - live_mounts)]
-            + [Reason("mounts", m, None, False) for m in sorted(live_mounts - want_mounts)])
-        out.append(Action("cell.mounts", name, "new" if is_new else
-                          ("drift" if all(r.drift for r in reasons_m) else "edit"), reasons_m))
+            [
+                Reason("mounts", None, m, applied is not None and m in applied.get("mounts", []))
+                for m in sorted(want_mounts - live_mounts)
+            ]
+            + [Reason("mounts", m, None, False) for m in sorted(live_mounts - want_mounts)]
+        )
+        out.append(
+            Action(
+                "cell.mounts",
+                name,
+                "new" if is_new else ("drift" if all(r.drift for r in reasons_m) else "edit"),
+                reasons_m,
+            )
+        )
     kf = facts.kernel.get(name)
     policy = canonical_policy(cell)
     restarts = (name,) if cell.service is not None else ()
     if kf is None:
-        out.append(Action("cell.create", name, "new" if is_new else "drift",
-                          () if is_new else (Reason("kernel cell", "missing", "created", True),)))
+        out.append(
+            Action(
+                "cell.create",
+                name,
+                "new" if is_new else "drift",
+                () if is_new else (Reason("kernel cell", "missing", "created", True),),
+            )
+        )
     else:
         applied_policy = {k: applied.get(k) for k in POLICY_FIELDS} if applied else None
-        reasons_k = field_diff(kf.policy, policy, POLICY_FIELDS,
-                               drift=applied_policy == policy)
+        reasons_k = field_diff(kf.policy, policy, POLICY_FIELDS, drift=applied_policy == policy)
         if reasons_k:
-            out.append(Action("cell.replace", name,
-                              "drift" if applied_policy == policy else "edit",
-                              tuple(reasons_k), restarts))
+            out.append(
+                Action(
+                    "cell.replace",
+                    name,
+                    "drift" if applied_policy == policy else "edit",
+                    tuple(reasons_k),
+                    restarts,
+                )
+            )
     if cell.provision:
         checks = facts.provision.get(name) if root_ok else None
         if checks is None or len(checks) != len(cell.provision):
             checks = (True,) * len(cell.provision)
         changing = tuple(i for i, c in enumerate(checks) if c)
         if changing:
-            out.append(Action("cell.provision", name, "new" if is_new else "edit",
-                              steps=changing))
+            out.append(Action("cell.provision", name, "new" if is_new else "edit", steps=changing))
     if applied != want:
-        out.append(Action("cell.record", name, "new" if is_new else "edit",
-                          () if is_new else tuple(field_diff(applied, want))))
+        out.append(
+            Action(
+                "cell.record",
+                name,
+                "new" if is_new else "edit",
+                () if is_new else tuple(field_diff(applied, want)),
+            )
+        )
     return out
 
 
-def _service_actions(cell: Cell, want: Mapping[str, Any], facts: Facts,
-                     replaced: bool) -> list[Action]:
+def _service_actions(
+    cell: Cell, want: Mapping[str, Any], facts: Facts, replaced: bool
+) -> list[Action]:
     assert facts.services is not None
     name = cell.name
     sf = facts.services.get(name)
     running = sf is not None and sf.state not in DOWN
     if cell.service is None:
-        return [Action("service.stop", name, "edit",
-                       (Reason("service", "running", None),))] if running else []
+        return (
+            [Action("service.stop", name, "edit", (Reason("service", "running", None),))]
+            if running
+            else []
+        )
     if replaced:
         return []
     if running and sf is not None and sf.digest != service_digest(cell):
         applied = facts.applied_cells.get(name) or {}
         reasons = field_diff(
             {k: applied.get(k) for k in ("service", "healthcheck", "mounts")},
-            {k: want[k] for k in ("service", "healthcheck", "mounts")})
-        return [Action("service.restart", name, "edit",
-                       tuple(reasons) or (Reason("service", "(running spec)", "(manifest)", True),),
-                       (name,))]
+            {k: want[k] for k in ("service", "healthcheck", "mounts")},
+        )
+        return [
+            Action(
+                "service.restart",
+                name,
+                "edit",
+                tuple(reasons) or (Reason("service", "(running spec)", "(manifest)", True),),
+                (name,),
+            )
+        ]
     if not running and cell.autostart:
         state = sf.state if sf is not None else "not supervised"
         is_new = name not in facts.applied_cells
-        return [Action("service.start", name, "new" if is_new else "drift",
-                       () if is_new else (Reason("service", state, "running", True),))]
+        return [
+            Action(
+                "service.start",
+                name,
+                "new" if is_new else "drift",
+                () if is_new else (Reason("service", state, "running", True),),
+            )
+        ]
     return []
 
 
@@ -281,17 +371,26 @@ def plan(desired: Desired, facts: Facts, targets: Collection[str] | None = None)
     actions: list[Action] = []
     notes: list[str] = []
 
-    gone = [n for n in reversed(_tolerant_order(
-        {n: list(d.get("depends_on", [])) for n, d in facts.applied_cells.items()}))
-        if n not in desired.cells and wanted(n)]
+    gone = [
+        n
+        for n in reversed(
+            _tolerant_order(
+                {n: list(d.get("depends_on", [])) for n, d in facts.applied_cells.items()}
+            )
+        )
+        if n not in desired.cells and wanted(n)
+    ]
     for name in gone:
         sf = facts.services.get(name) if facts.services is not None else None
         if sf is not None and sf.state not in DOWN:
             actions.append(Action("service.stop", name, "removed"))
         actions.append(Action("cell.destroy", name, "removed"))
 
-    vols = set(desired.volumes) if not selected else {
-        m.volume for n in selected if n in desired.cells for m in desired.cells[n].mounts}
+    vols = (
+        set(desired.volumes)
+        if not selected
+        else {m.volume for n in selected if n in desired.cells for m in desired.cells[n].mounts}
+    )
     actions.extend(_volume_actions(desired, facts, vols))
     if not selected:
         for name in sorted(set(facts.applied_volumes) - set(desired.volumes)):
@@ -307,12 +406,17 @@ def plan(desired: Desired, facts: Facts, targets: Collection[str] | None = None)
 
     if facts.services is None:
         if any(c.service is not None for c in desired.cells.values()):
-            notes.append("no cellmgr daemon is running: services are started and "
-                         "restarted by 'cellmgr daemon'")
+            notes.append(
+                "no cellmgr daemon is running: services are started and "
+                "restarted by 'cellmgr daemon'"
+            )
     else:
-        service_actions = [a for n in order if wanted(n)
-                           for a in _service_actions(desired.cells[n], canon[n], facts,
-                                                     n in replaced)]
+        service_actions = [
+            a
+            for n in order
+            if wanted(n)
+            for a in _service_actions(desired.cells[n], canon[n], facts, n in replaced)
+        ]
         stops = [a for a in service_actions if a.op == "service.stop"]
         actions[:0] = list(reversed(stops))
         actions.extend(a for a in service_actions if a.op != "service.stop")

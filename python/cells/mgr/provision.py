@@ -131,8 +131,11 @@ def _file_check(step: Step, fs: CellFS) -> bool:
     p = fs.path(step.get("path"))
     if p.is_symlink() or not p.is_file():
         return True
-    return (p.read_text(errors="replace") != step.get("content")
-            or _mode_differs(p, _mode(step)) or _owner_differs(step, fs, p))
+    return (
+        p.read_text(errors="replace") != step.get("content")
+        or _mode_differs(p, _mode(step))
+        or _owner_differs(step, fs, p)
+    )
 
 
 def _file_run(step: Step, fs: CellFS) -> None:
@@ -145,8 +148,12 @@ def _file_run(step: Step, fs: CellFS) -> None:
 
 def _dir_check(step: Step, fs: CellFS) -> bool:
     p = fs.path(step.get("path"))
-    return (p.is_symlink() or not p.is_dir() or _mode_differs(p, _mode(step))
-            or _owner_differs(step, fs, p))
+    return (
+        p.is_symlink()
+        or not p.is_dir()
+        or _mode_differs(p, _mode(step))
+        or _owner_differs(step, fs, p)
+    )
 
 
 def _dir_run(step: Step, fs: CellFS) -> None:
@@ -207,8 +214,13 @@ def _patch(step: Step, fs: CellFS, *args: str) -> bool:
     p = fs.path(step.get("path"))
     if not p.is_file():
         raise StepError(f"patch {step.get('path')}: no such file in the cell")
-    proc = subprocess.run(["patch", "-s", "-f", "-N", *args, str(p)],
-                          input=step.get("diff"), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["patch", "-s", "-f", "-N", *args, str(p)],
+        input=step.get("diff"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return proc.returncode == 0
 
 
@@ -216,8 +228,10 @@ def _patch_check(step: Step, fs: CellFS) -> bool:
     if _patch(step, fs, "--dry-run", "-R"):
         return False
     if not _patch(step, fs, "--dry-run"):
-        raise StepError(f"patch {step.get('path')}: the diff does not apply; "
-                        "update it to the file's current content")
+        raise StepError(
+            f"patch {step.get('path')}: the diff does not apply; "
+            "update it to the file's current content"
+        )
     return True
 
 
@@ -250,8 +264,10 @@ def _exec_run(step: Step, fs: CellFS) -> None:
     status, out = fs.host.run_in(fs.root, step.get("command"))
     if status != 0:
         last = out.splitlines()[-1] if out else ""
-        raise StepError(f"exec {' '.join(step.get('command'))}: exit status {status}"
-                        + (f": {last}" if last else ""))
+        raise StepError(
+            f"exec {' '.join(step.get('command'))}: exit status {status}"
+            + (f": {last}" if last else "")
+        )
 
 
 Check = Callable[[Step, "CellFS"], bool]

@@ -57,8 +57,10 @@ def _fetch(source: str, name: str, into: Path) -> Path:
         path = Path(source) / (name + suffix)
         if path.is_file():
             return path
-    raise SetsError(f"set {name}: no {name}.tgz or {name}.tar.xz in {source}; "
-                    "give --sets a directory or URL holding the release sets")
+    raise SetsError(
+        f"set {name}: no {name}.tgz or {name}.tar.xz in {source}; "
+        "give --sets a directory or URL holding the release sets"
+    )
 
 
 def _extract(archive: Path, dest: Path) -> None:
@@ -77,8 +79,9 @@ def read_base(base: Path) -> list[str]:
     return [str(s) for s in sets]
 
 
-def import_sets(paths: Paths, source: str, release: str, arch: str,
-                sets: Sequence[str] = ("base", "etc")) -> tuple[Path, list[str]]:
+def import_sets(
+    paths: Paths, source: str, release: str, arch: str, sets: Sequence[str] = ("base", "etc")
+) -> tuple[Path, list[str]]:
     """Build (or complete) the base for release/arch; returns it and the sets added."""
     base = paths.base(release, arch)
     have = read_base(base)
@@ -132,11 +135,14 @@ def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
             raise NotFound(
                 f"cell {cell.name}: no base for NetBSD {cell.root.release}/{cell.root.arch}; "
                 f"run 'cellmgr bootstrap --release {cell.root.release} --arch "
-                f"{cell.root.arch} --sets DIR-OR-URL'")
+                f"{cell.root.arch} --sets DIR-OR-URL'"
+            )
         absent = [s for s in cell.root.sets if s not in have]
         if absent:
-            raise NotFound(f"cell {cell.name}: base {base.name} lacks sets {', '.join(absent)}; "
-                           "import them with cellmgr bootstrap --sets")
+            raise NotFound(
+                f"cell {cell.name}: base {base.name} lacks sets {', '.join(absent)}; "
+                "import them with cellmgr bootstrap --sets"
+            )
     root.mkdir(parents=True, exist_ok=True)
     marker = paths.cell_dir(cell.name) / ROOT_MARKER
     marker.unlink(missing_ok=True)
@@ -161,9 +167,12 @@ def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
     _seed_etc(root, cell.name)
     if not host.is_mounted(root / "dev"):
         host.make_dev(root / "dev")
-    data = {"digest": root_digest(cell.root), "host": socket.gethostname(),
-            "release": cell.root.release if cell.root else None,
-            "arch": cell.root.arch if cell.root else None}
+    data = {
+        "digest": root_digest(cell.root),
+        "host": socket.gethostname(),
+        "release": cell.root.release if cell.root else None,
+        "arch": cell.root.arch if cell.root else None,
+    }
     tmp_marker = marker.with_suffix(".tmp")
     tmp_marker.write_text(json.dumps(data) + "\n")
     tmp_marker.rename(marker)

@@ -21,7 +21,7 @@ DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)?$"
 DURATION_PROBLEM = "a duration is a number of seconds or a string like 500ms, 10s, 5m, 1h"
 SIZE_PATTERN = r"^[0-9]+[KMGT]?$"
 MODE_PATTERN = r"^0?[0-7]{3,4}$"
-MODE_PROBLEM = "a mode is an octal string like \"0755\""
+MODE_PROBLEM = 'a mode is an octal string like "0755"'
 MOUNT_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,62}:/[^:]*:(ro|rw)$"
 MOUNT_PROBLEM = "a mount is VOLUME:/target:ro or VOLUME:/target:rw"
 RESTART_PATTERN = r"^(no|always|on-failure(:[1-9][0-9]*)?)$"
@@ -29,9 +29,26 @@ RESTART_PROBLEM = "restart is no, always, on-failure or on-failure:N"
 OWNER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z_][A-Za-z0-9_.-]*)?$|^[0-9]+(:[0-9]+)?$"
 OWNER_PROBLEM = "owner is USER or USER:GROUP"
 FACILITIES = (
-    "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news",
-    "syslog", "user", "uucp", "local0", "local1", "local2", "local3", "local4",
-    "local5", "local6", "local7",
+    "auth",
+    "authpriv",
+    "cron",
+    "daemon",
+    "ftp",
+    "kern",
+    "lpr",
+    "mail",
+    "news",
+    "syslog",
+    "user",
+    "uucp",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
 )
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 PORTS_MAX = 32
@@ -107,8 +124,12 @@ PROVISION_STEPS: dict[str, dict[str, Any]] = {
         ],
     },
     "file": _obj(
-        {"path": _PATH, "content": {"type": "string"}, "mode": _MODE, "owner": {
-            "type": "string", "pattern": OWNER_PATTERN}},
+        {
+            "path": _PATH,
+            "content": {"type": "string"},
+            "mode": _MODE,
+            "owner": {"type": "string", "pattern": OWNER_PATTERN},
+        },
         ("path", "content"),
         "a file with exactly this content (and mode)",
     ),
@@ -267,8 +288,7 @@ def manifest_schema() -> dict[str, Any]:
         "required": ["kind"],
         "properties": {"kind": {"enum": list(KINDS)}},
         "allOf": [
-            {"if": {"properties": {"kind": {"const": k}}},
-             "then": {"$ref": f"#/$defs/{k}"}}
+            {"if": {"properties": {"kind": {"const": k}}}, "then": {"$ref": f"#/$defs/{k}"}}
             for k in KINDS
         ],
     }

@@ -15,17 +15,37 @@ from cells.mgr.facts import ServiceFact, service_digest
 from cells.mgr.model import Cell
 
 _STATE_OF_SERVICE = {
-    "starting": "starting", "running": "running", "backoff": "backoff",
-    "stopping": "stopping", "failed": "failed",
+    "starting": "starting",
+    "running": "running",
+    "backoff": "backoff",
+    "stopping": "stopping",
+    "failed": "failed",
 }
 
 #: Keys of a status row, in output order.
-KEYS = ("name", "id", "state", "profile", "autostart", "procs", "cpu_1s", "cpu_10s",
-        "vmsize", "age", "health", "ports", "service", "restarts", "pid", "service_digest")
+KEYS = (
+    "name",
+    "id",
+    "state",
+    "profile",
+    "autostart",
+    "procs",
+    "cpu_1s",
+    "cpu_10s",
+    "vmsize",
+    "age",
+    "health",
+    "ports",
+    "service",
+    "restarts",
+    "pid",
+    "service_digest",
+)
 
 
-def row(name: str, cell: Cell | None, info: CellInfo | None,
-        svc: ServiceFact | None) -> dict[str, Any]:
+def row(
+    name: str, cell: Cell | None, info: CellInfo | None, svc: ServiceFact | None
+) -> dict[str, Any]:
     if info is None:
         state = "absent"
     elif svc is not None and svc.state in _STATE_OF_SERVICE:
@@ -53,13 +73,15 @@ def row(name: str, cell: Cell | None, info: CellInfo | None,
         "service": svc.state if svc is not None else "none",
         "restarts": svc.restarts if svc is not None else 0,
         "pid": svc.pid if svc is not None else None,
-        "service_digest": svc.digest if svc is not None else (
-            service_digest(cell) if cell is not None and cell.service else ""),
+        "service_digest": svc.digest
+        if svc is not None
+        else (service_digest(cell) if cell is not None and cell.service else ""),
     }
 
 
-def rows(cells: Mapping[str, Cell], infos: list[CellInfo],
-         services: Mapping[str, ServiceFact] | None) -> list[dict[str, Any]]:
+def rows(
+    cells: Mapping[str, Cell], infos: list[CellInfo], services: Mapping[str, ServiceFact] | None
+) -> list[dict[str, Any]]:
     """Rows for every managed cell (kernel cells cellmgr does not manage are left out)."""
     by_name = {i.name: i for i in infos}
     svcs = services or {}

@@ -28,8 +28,10 @@ def ensure_volume(paths: Paths, vol: Volume) -> None:
     if vol.owner:
         ids = owner_ids(vol.owner)
         if ids is None:
-            raise InvalidArgument(f"volume {vol.name}: owner {vol.owner!r} is not a user "
-                                  "on this host; create it or fix the manifest")
+            raise InvalidArgument(
+                f"volume {vol.name}: owner {vol.owner!r} is not a user "
+                "on this host; create it or fix the manifest"
+            )
         os.chown(path, *ids)
 
 
@@ -52,8 +54,10 @@ def sync_mounts(paths: Paths, host: Host, cell: Cell, current: list[str]) -> Non
                 continue
             src = paths.volume(m.volume)
             if not src.is_dir():
-                raise CellsError(f"cell {cell.name}: volume {m.volume} does not exist at "
-                                 f"{src}; apply its Volume manifest first")
+                raise CellsError(
+                    f"cell {cell.name}: volume {m.volume} does not exist at "
+                    f"{src}; apply its Volume manifest first"
+                )
             host.mount_volume(src, target, m.mode == "ro")
             made.append(target)
     except BaseException:
@@ -69,16 +73,22 @@ def unmount_all(paths: Paths, host: Host, cell: str, mounts: list[str]) -> None:
             host.unmount(target)
 
 
-def describe(paths: Paths, volumes: dict[str, Volume],
-             users: dict[str, list[str]]) -> list[dict[str, Any]]:
+def describe(
+    paths: Paths, volumes: dict[str, Volume], users: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     """Rows for `volumes.list` (IPC) and listings."""
     out = []
     for name in sorted(volumes):
         vol = volumes[name]
         path = paths.volume(name)
-        out.append({
-            "name": name, "mode": f"{vol.mode:04o}", "owner": vol.owner,
-            "path": str(path), "exists": path.is_dir(),
-            "used_by": sorted(users.get(name, [])),
-        })
+        out.append(
+            {
+                "name": name,
+                "mode": f"{vol.mode:04o}",
+                "owner": vol.owner,
+                "path": str(path),
+                "exists": path.is_dir(),
+                "used_by": sorted(users.get(name, [])),
+            }
+        )
     return out

@@ -82,9 +82,7 @@ def _host_groups() -> list[tuple[str, int, list[str]]]:
     return [(g.gr_name, g.gr_gid, list(g.gr_mem)) for g in grp.getgrall()]
 
 
-def resolve_identity(
-    user: str | None, group: str | None, root: str | None, where: str
-) -> Identity:
+def resolve_identity(user: str | None, group: str | None, root: str | None, where: str) -> Identity:
     """Resolve `user`/`group` (names or numbers) in the cell at `root`.
 
     `root` None means the host.  `where` names the service for messages.

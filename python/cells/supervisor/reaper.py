@@ -26,9 +26,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 _PEEK_FLAGS = (
-    os.WEXITED | os.WNOHANG | os.WNOWAIT
-    if hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
-    else 0
+    os.WEXITED | os.WNOHANG | os.WNOWAIT if hasattr(os, "waitid") and hasattr(os, "WNOWAIT") else 0
 )
 
 

@@ -62,7 +62,7 @@ def default_shell_argv(cell: str) -> list[str]:
 
 
 def describe_server(hello: dict[str, Any]) -> str:
-    """"cellmgr 0.1.0, sim backend, not enforcing" from the hello result; the
+    """ "cellmgr 0.1.0, sim backend, not enforcing" from the hello result; the
     sim backend enforces nothing, and the header says so."""
     parts = [f"cellmgr {hello.get('version', '?')}"]
     if hello.get("backend"):

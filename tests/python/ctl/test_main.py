@@ -106,9 +106,7 @@ def test_auto_backend_notice_goes_to_stderr(state_dir: Path) -> None:
     )
 
 
-def test_an_optional_verb_that_is_not_installed_is_left_out(
-    cellctl: Any, monkeypatch: Any
-) -> None:
+def test_an_optional_verb_that_is_not_installed_is_left_out(cellctl: Any, monkeypatch: Any) -> None:
     import cells.cli.ctl as ctl
 
     monkeypatch.setitem(ctl.COMMANDS, "jail", "jail:jail")

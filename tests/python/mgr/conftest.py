@@ -27,8 +27,10 @@ def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     )
     p.config_dir.mkdir()
     for var, value in (
-        ("CELLS_CONFIG_DIR", p.config_dir), ("CELLS_STATE_DIR", p.state_dir),
-        ("CELLS_DIR", p.cells_dir), ("CELLS_BACKUP_DIR", p.backup_dir),
+        ("CELLS_CONFIG_DIR", p.config_dir),
+        ("CELLS_STATE_DIR", p.state_dir),
+        ("CELLS_DIR", p.cells_dir),
+        ("CELLS_BACKUP_DIR", p.backup_dir),
         ("CELLS_SOCKET", p.socket),
     ):
         monkeypatch.setenv(var, str(value))

@@ -149,9 +149,13 @@ def test_targets_limit_the_apply(paths: Paths) -> None:
 
 
 def test_failed_step_is_journaled_and_resumes(paths: Paths, tmp_path: Path) -> None:
-    write(paths, MANIFESTS.replace(
-        "  - file: {path: /etc/motd, content: \"db\\n\"}",
-        "  - exec: {command: [sh, -c, 'test -f ../../ok'], creates: /done}"))
+    write(
+        paths,
+        MANIFESTS.replace(
+            '  - file: {path: /etc/motd, content: "db\\n"}',
+            "  - exec: {command: [sh, -c, 'test -f ../../ok'], creates: /done}",
+        ),
+    )
     m = manager(paths)
     report = m.apply()
     assert not report.ok

@@ -96,7 +96,8 @@ def test_saved_plan_applies_and_stale_plan_is_refused(small: Paths, tmp_path: Pa
     assert stale.exit_code == 1
     assert stale.stderr == (
         "cellmgr: error: the saved plan is stale: manifests or live state changed since it "
-        "was made; run 'cellmgr plan --out FILE' again\n")
+        "was made; run 'cellmgr plan --out FILE' again\n"
+    )
     assert run("plan", "--out", str(saved)).exit_code == 0
     assert run("apply", "--plan", str(saved)).exit_code == 0
     assert run("plan", "--detailed-exitcode").exit_code == 0
@@ -106,7 +107,8 @@ def test_apply_without_yes_off_a_terminal_refuses(small: Paths) -> None:
     result = run("apply")
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        "cellmgr: error: refusing to apply without --yes (stdin is not a terminal)\n")
+        "cellmgr: error: refusing to apply without --yes (stdin is not a terminal)\n"
+    )
 
 
 def test_status_json_and_tsv(small: Paths) -> None:
@@ -114,17 +116,32 @@ def test_status_json_and_tsv(small: Paths) -> None:
     doc = json.loads(run("status", "--json").stdout)
     (row,) = doc["cells"]
     assert (row["name"], row["state"], row["profile"], row["ports"]) == (
-        "web", "created", "medium", [80])
+        "web",
+        "created",
+        "medium",
+        [80],
+    )
     tsv = run("status", "--tsv").stdout.splitlines()
-    assert tsv[0].split("\t") == ["name", "state", "profile", "service", "health",
-                                  "restarts", "procs", "ports", "age"]
+    assert tsv[0].split("\t") == [
+        "name",
+        "state",
+        "profile",
+        "service",
+        "health",
+        "restarts",
+        "procs",
+        "ports",
+        "age",
+    ]
 
 
 def test_errors_are_one_line(small: Paths) -> None:
     start = run("start", "web")
     assert start.exit_code == 1
-    assert start.stderr == (f"cellmgr: error: no cellmgr daemon answers at {small.socket}; "
-                            "start it with 'cellmgr daemon' (or /etc/rc.d/cellmgr start)\n")
+    assert start.stderr == (
+        f"cellmgr: error: no cellmgr daemon answers at {small.socket}; "
+        "start it with 'cellmgr daemon' (or /etc/rc.d/cellmgr start)\n"
+    )
     assert run("start").exit_code == 2
     restore = run("backup", "restore", "web-1")
     assert restore.exit_code == 1 and restore.stderr.count("\n") == 1
@@ -159,7 +176,8 @@ def test_bootstrap_imports_sets(paths: Paths, tmp_path: Path) -> None:
 def test_plan_shows_a_replace_once_with_its_restart(small: Paths) -> None:
     assert run("apply", "--yes").exit_code == 0
     (small.config_dir / "cells.yaml").write_text(
-        SMALL.replace("profile: medium", "profile: high\nservice: {command: /bin/true}"))
+        SMALL.replace("profile: medium", "profile: high\nservice: {command: /bin/true}")
+    )
     result = run("plan")
     assert result.stdout == (
         "Plan: 2 actions\n"
@@ -175,8 +193,9 @@ def test_unusable_state_dir_is_one_line(paths: Paths, tmp_path: Path) -> None:
     blocker.write_text("")
     result = run("--state-dir", str(blocker / "db"), "plan")
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"cellmgr: error: cannot open the state database "
-                                    f"{blocker}/db/cellmgr.db: ")
+    assert result.stderr.startswith(
+        f"cellmgr: error: cannot open the state database {blocker}/db/cellmgr.db: "
+    )
     assert result.stderr.count("\n") == 1
 
 

@@ -57,8 +57,9 @@ async def running_daemon(paths: Paths, **kw: bool) -> AsyncIterator[Daemon]:
         await asyncio.wait_for(task, 20)
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float = 10.0,
-                   extra: Callable[[], object] | None = None) -> None:
+async def wait_for(
+    cond: Callable[[], bool], timeout: float = 10.0, extra: Callable[[], object] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -81,8 +82,9 @@ def test_supervision_order_health_logs_and_stop(paths: Paths) -> None:
             # web waits for db to be healthy, not merely running.
             await wait_for(lambda: d.sup.status("db").state == "running")
             assert d.sup.status("web").state == "stopped"
-            await wait_for(lambda: d.sup.status("web").state == "running",
-                           extra=lambda: d.sup.statuses())
+            await wait_for(
+                lambda: d.sup.status("web").state == "running", extra=lambda: d.sup.statuses()
+            )
             db = d.sup.status("db")
             assert db.health == "healthy" and db.started_at is not None
             assert d.sup.status("web").started_at >= (db.health_since or 0)
@@ -157,8 +159,9 @@ def test_client_sees_daemon_go_and_reconnects(paths: Paths) -> None:
             with pytest.raises(ConnectionLost):
                 async for ev in c.events():
                     seen.append(ev)
-            assert seen == [{"event": "daemon",
-                             "data": {"state": "stopping", "message": "daemon stops"}}]
+            assert seen == [
+                {"event": "daemon", "data": {"state": "stopping", "message": "daemon stops"}}
+            ]
         with pytest.raises(ConnectionLost):
             await c.status()
         with pytest.raises(ConnectionLost, match="cannot reach"):
@@ -176,6 +179,7 @@ def test_sync_client_and_version_error(paths: Paths) -> None:
 
     async def main() -> None:
         async with running_daemon(paths):
+
             def blocking() -> None:
                 with Client(paths.socket) as c:
                     assert [r["name"] for r in c.status()["cells"]] == ["solo"]
@@ -184,6 +188,7 @@ def test_sync_client_and_version_error(paths: Paths) -> None:
                     reply = c._read_message()
                     assert reply["ok"] is False and reply["error"]["code"] == "version"
                     assert c.hello()["server"] == "cellmgr"
+
             await asyncio.to_thread(blocking)
 
     asyncio.run(main())
@@ -196,7 +201,8 @@ def test_destroy_after_stop_leaves_no_busy_cell(paths: Paths) -> None:
         async with running_daemon(paths) as d:
             await wait_for(lambda: d.sup.status("web").state == "running")
             (paths.config_dir / "cells.yaml").write_text(
-                MANIFESTS.split("---\nkind: Cell\nname: web")[0])
+                MANIFESTS.split("---\nkind: Cell\nname: web")[0]
+            )
             async with AsyncClient(paths.socket) as c:
                 report = await c.apply()
             assert report["ok"], report
@@ -243,7 +249,10 @@ def test_exit_stops_services_then_destroys_cells(paths: Paths) -> None:
     assert d.kernel.list() == []
     m = Manager(paths, d.kernel, SimHost())
     assert {a.key() for a in m.plan().actions} == {
-        "cell.create crash", "cell.create db", "cell.create web"}
+        "cell.create crash",
+        "cell.create db",
+        "cell.create web",
+    }
 
 
 def test_audit_events_are_pushed(paths: Paths) -> None:
@@ -322,8 +331,12 @@ def test_logs_follow_prints_new_lines(paths: Paths) -> None:
     store = LogStore(paths.logs)
     store("web", "stdout", "first")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3] / "python")}
-    proc = subprocess.Popen([sys.executable, "-m", "cells.cli.mgr", "logs", "-f", "web"],
-                            env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cells.cli.mgr", "logs", "-f", "web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().endswith(" stdout first\n")
@@ -345,7 +358,8 @@ def test_cli_apply_restarts_an_edited_service_through_the_daemon(paths: Paths) -
             await wait_for(lambda: d.sup.status("web").state == "running")
             old_pid = d.sup.status("web").pid
             (paths.config_dir / "cells.yaml").write_text(
-                MANIFESTS.replace('"echo web up; exec sleep 600"', '"echo web v2; exec sleep 600"'))
+                MANIFESTS.replace('"echo web up; exec sleep 600"', '"echo web v2; exec sleep 600"')
+            )
 
             def cli_apply() -> tuple[int, str]:
                 result = CliRunner().invoke(cli(), ["apply", "--yes"], env={"CELLS_QUIET": "1"})
@@ -382,6 +396,7 @@ def test_second_daemon_on_the_same_socket_is_refused(paths: Paths) -> None:
             def hello() -> dict[str, object]:
                 with Client(paths.socket) as c:
                     return c.server
+
             assert (await asyncio.to_thread(hello))["server"] == "cellmgr"
 
     asyncio.run(main())

@@ -26,7 +26,7 @@ def _documented(section: str) -> set[str]:
     text = DOC.read_text()
     start = text.index(section)
     end = text.find("\n## ", start + 1)
-    body = text[start: end if end > 0 else None]
+    body = text[start : end if end > 0 else None]
     return set(re.findall(r"^\| `([a-z_.]+)` \|", body, flags=re.M))
 
 

@@ -75,18 +75,28 @@ def _setup(paths: Paths) -> None:
 
 def _apply_killed_at(k: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, KILL_ENV: str(k), "PYTHONPATH": PY, "CELLS_QUIET": "1"}
-    return subprocess.run([sys.executable, "-m", "cells.cli.mgr", "apply", "--yes"],
-                          env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cells.cli.mgr", "apply", "--yes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_kill_at_every_journal_step_converges(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def paths_for(k: int) -> Paths:
         base = tmp_path / f"k{k}"
         p = Paths(base / "etc", base / "db", base / "cells", base / "bk", base / "sock")
         p.config_dir.mkdir(parents=True)
-        for var, value in (("CELLS_CONFIG_DIR", p.config_dir), ("CELLS_STATE_DIR", p.state_dir),
-                           ("CELLS_DIR", p.cells_dir), ("CELLS_SOCKET", p.socket)):
+        for var, value in (
+            ("CELLS_CONFIG_DIR", p.config_dir),
+            ("CELLS_STATE_DIR", p.state_dir),
+            ("CELLS_DIR", p.cells_dir),
+            ("CELLS_SOCKET", p.socket),
+        ):
             monkeypatch.setenv(var, str(value))
         monkeypatch.setenv("CELLS_BACKEND", "sim")
         return p
@@ -95,8 +105,15 @@ def test_kill_at_every_journal_step_converges(
     _setup(probe)
     actions = _manager(probe).plan().actions
     ops = {a.op for a in actions}
-    assert {"cell.replace", "cell.create", "cell.destroy", "volume.update", "cell.mounts",
-            "cell.provision", "cell.record"} <= ops
+    assert {
+        "cell.replace",
+        "cell.create",
+        "cell.destroy",
+        "volume.update",
+        "cell.mounts",
+        "cell.provision",
+        "cell.record",
+    } <= ops
     writes = 2 * len(actions)
 
     for k in range(1, writes + 1):

@@ -37,9 +37,16 @@ def test_mounts(tmp_path: Path) -> None:
 
 
 def test_is_mounted_reads_mount_output() -> None:
-    rec = Recorder({"/sbin/mount": (0, "/dev/wd0a on / type ffs (local)\n"
-                                       "/b/usr on /var/cells/cells/web/root/usr type null "
-                                       "(read-only, local)")})
+    rec = Recorder(
+        {
+            "/sbin/mount": (
+                0,
+                "/dev/wd0a on / type ffs (local)\n"
+                "/b/usr on /var/cells/cells/web/root/usr type null "
+                "(read-only, local)",
+            )
+        }
+    )
     host = NetbsdHost(rec)
     assert host.is_mounted(Path("/var/cells/cells/web/root/usr"))
     assert not host.is_mounted(Path("/var/cells/cells/web/root/bin"))
@@ -74,8 +81,9 @@ def test_failure_is_one_line_with_the_command(tmp_path: Path) -> None:
     host = NetbsdHost(Recorder({"/sbin/mount_tmpfs": (1, "mount_tmpfs: busy\n")}))
     with pytest.raises(BackendError) as info:
         host.make_dev(tmp_path / "dev")
-    assert str(info.value) == (f"mount /dev: /sbin/mount_tmpfs -s 1m -m 0755 tmpfs "
-                               f"{tmp_path}/dev: mount_tmpfs: busy")
+    assert str(info.value) == (
+        f"mount /dev: /sbin/mount_tmpfs -s 1m -m 0755 tmpfs {tmp_path}/dev: mount_tmpfs: busy"
+    )
 
 
 def test_mount_table_is_read_once_until_a_mount_changes_it(tmp_path: Path) -> None:

@@ -20,23 +20,29 @@ def test_error_message_is_one_line() -> None:
     assert msg["error"] == {"code": "busy", "message": "cell web is running"}
 
 
-@pytest.mark.parametrize(("line", "code"), [
-    (b"not json\n", "invalid"),
-    (b"[1]\n", "invalid"),
-    (json.dumps({"v": 2, "id": 1, "method": "hello"}).encode(), "version"),
-])
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (b"not json\n", "invalid"),
+        (b"[1]\n", "invalid"),
+        (json.dumps({"v": 2, "id": 1, "method": "hello"}).encode(), "version"),
+    ],
+)
 def test_bad_lines_are_rejected(line: bytes, code: str) -> None:
     with pytest.raises(ProtocolError) as info:
         protocol.decode(line)
     assert info.value.code == code
 
 
-@pytest.mark.parametrize(("req", "text"), [
-    ({"v": 1, "id": "x", "method": "hello"}, "integer id"),
-    ({"v": 1, "id": 1, "method": "nope"}, "unknown method 'nope'"),
-    ({"v": 1, "id": 1, "method": "status", "params": []}, "params must be an object"),
-    ({"v": 1, "id": 1, "method": "logs.tail", "params": {"cel": "x"}}, "unknown params cel"),
-])
+@pytest.mark.parametrize(
+    ("req", "text"),
+    [
+        ({"v": 1, "id": "x", "method": "hello"}, "integer id"),
+        ({"v": 1, "id": 1, "method": "nope"}, "unknown method 'nope'"),
+        ({"v": 1, "id": 1, "method": "status", "params": []}, "params must be an object"),
+        ({"v": 1, "id": 1, "method": "logs.tail", "params": {"cel": "x"}}, "unknown params cel"),
+    ],
+)
 def test_bad_requests_are_rejected(req: dict[str, object], text: str) -> None:
     with pytest.raises(ProtocolError, match=text):
         protocol.check_request(req)

@@ -21,24 +21,23 @@ def test_corpus_is_large_enough() -> None:
 def test_malformed_manifest_reports_one_line(file: Path) -> None:
     first = file.read_text().splitlines()[0]
     assert first.startswith("# expect: "), f"{file.name}: first line must be '# expect: ...'"
-    expected = first[len("# expect: "):]
+    expected = first[len("# expect: ") :]
     with pytest.raises(ManifestError) as info:
         load_files([file])
     got = str(info.value).replace(str(file.parent) + "/", "")
     assert got == expected
 
 
-
-
 def test_good_manifests_are_normalised(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
-        "kind: Volume\nname: www\nmode: \"750\"\n---\n"
+        'kind: Volume\nname: www\nmode: "750"\n---\n'
         "kind: Cell\nname: web\nprofile: medium\nautostart: yes\nports: [443, 80]\n"
         "bind_addrs: ['2001:db8::0:1', 192.0.2.1]\nrlimits: {nofile: 1K}\n"
         "mounts: ['www:/var//www/:ro']\ndepends_on: [db]\n"
         "service: {command: '/usr/sbin/httpd -f', restart: 'on-failure:3',"
         " stop_timeout: 1500ms}\n"
-        "healthcheck: {command: [\"true\"], interval: 1m}\n")
+        'healthcheck: {command: ["true"], interval: 1m}\n'
+    )
     (tmp_path / "b.yml").write_text("kind: Cell\nname: db\n")
     (tmp_path / "notes.txt").write_text("not a manifest")
     desired = load_dir(tmp_path)
@@ -65,7 +64,8 @@ def test_spelling_does_not_change_the_digest(tmp_path: Path) -> None:
     (a / "c.yaml").write_text("kind: Cell\nname: x\nports: [2, 1]\nservice: {command: a b}\n")
     (b / "c.yaml").write_text(
         "kind: Cell\nname: x\nprofile: high\nports: [1, 2]\n"
-        "service: {command: [a, b], stop_timeout: 10s, restart: on-failure}\n")
+        "service: {command: [a, b], stop_timeout: 10s, restart: on-failure}\n"
+    )
     assert load_dir(a).cells["x"].digest() == load_dir(b).cells["x"].digest()
 
 

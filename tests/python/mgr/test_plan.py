@@ -97,8 +97,11 @@ def simulate(desired: Desired, facts: Facts, p: Plan) -> Facts:
             assert cell is not None
             kernel[n] = KernelFact(1, "", canonical_policy(cell))
             was = services.get(n) if services is not None else None
-            if services is not None and cell.service is not None and (
-                    cell.autostart or (was is not None and was.state not in DOWN)):
+            if (
+                services is not None
+                and cell.service is not None
+                and (cell.autostart or (was is not None and was.state not in DOWN))
+            ):
                 services[n] = ServiceFact("running", digest=service_digest(cell))
         elif a.op == "cell.provision":
             assert cell is not None
@@ -111,8 +114,7 @@ def simulate(desired: Desired, facts: Facts, p: Plan) -> Facts:
             services[n] = ServiceFact("running", digest=service_digest(cell))
         else:
             raise AssertionError(f"unknown op {a.op}")
-    return Facts(kernel, roots, mounts, volumes, applied_cells, applied_volumes, prov,
-                 services)
+    return Facts(kernel, roots, mounts, volumes, applied_cells, applied_volumes, prov, services)
 
 
 @pytest.mark.parametrize("file", CASES, ids=lambda p: p.stem)
@@ -147,13 +149,15 @@ def test_unknown_target_is_one_line(tmp_path: Path) -> None:
 
 
 def test_plan_json_shape(tmp_path: Path) -> None:
-    _, desired, facts = _load_case(
-        next(c for c in CASES if c.stem == "profile-change"), tmp_path)
+    _, desired, facts = _load_case(next(c for c in CASES if c.stem == "profile-change"), tmp_path)
     doc = plan(desired, facts).to_dict()
     assert doc["version"] == 1 and doc["changes"] is True
     replace = doc["actions"][0]
     assert replace == {
-        "op": "cell.replace", "name": "web", "cause": "edit",
+        "op": "cell.replace",
+        "name": "web",
+        "cause": "edit",
         "reasons": [{"field": "profile", "old": "medium", "new": "high", "drift": False}],
-        "restarts": ["web"], "steps": [],
+        "restarts": ["web"],
+        "steps": [],
     }

@@ -34,29 +34,48 @@ def fs(tmp_path: Path) -> CellFS:
 
 
 CASES = [
-    ({"file": {"path": "/etc/motd", "content": "hi\n", "mode": "0600"}},
-     lambda r: (r / "etc/motd").read_text() == "hi\n"
-     and (r / "etc/motd").stat().st_mode & 0o777 == 0o600),
-    ({"dir": {"path": "/var/www/htdocs", "mode": "0750"}},
-     lambda r: (r / "var/www/htdocs").is_dir()),
-    ({"line": {"path": "/etc/rc.conf", "line": "httpd=YES", "match": "^httpd="}},
-     lambda r: (r / "etc/rc.conf").read_text() == "sshd=YES\nhttpd=YES\n"),
-    ({"line": {"path": "/etc/rc.conf", "line": "ntpd=YES"}},
-     lambda r: (r / "etc/rc.conf").read_text().endswith("httpd=NO\nntpd=YES\n")),
-    ({"symlink": {"path": "/etc/localtime", "target": "/usr/share/zoneinfo/UTC"}},
-     lambda r: os.readlink(r / "etc/localtime") == "/usr/share/zoneinfo/UTC"),
-    ({"patch": {"path": "/etc/app.conf", "diff": DIFF}},
-     lambda r: (r / "etc/app.conf").read_text() == "name=app\ndebug=no\n"),
+    (
+        {"file": {"path": "/etc/motd", "content": "hi\n", "mode": "0600"}},
+        lambda r: (
+            (r / "etc/motd").read_text() == "hi\n"
+            and (r / "etc/motd").stat().st_mode & 0o777 == 0o600
+        ),
+    ),
+    (
+        {"dir": {"path": "/var/www/htdocs", "mode": "0750"}},
+        lambda r: (r / "var/www/htdocs").is_dir(),
+    ),
+    (
+        {"line": {"path": "/etc/rc.conf", "line": "httpd=YES", "match": "^httpd="}},
+        lambda r: (r / "etc/rc.conf").read_text() == "sshd=YES\nhttpd=YES\n",
+    ),
+    (
+        {"line": {"path": "/etc/rc.conf", "line": "ntpd=YES"}},
+        lambda r: (r / "etc/rc.conf").read_text().endswith("httpd=NO\nntpd=YES\n"),
+    ),
+    (
+        {"symlink": {"path": "/etc/localtime", "target": "/usr/share/zoneinfo/UTC"}},
+        lambda r: os.readlink(r / "etc/localtime") == "/usr/share/zoneinfo/UTC",
+    ),
+    (
+        {"patch": {"path": "/etc/app.conf", "diff": DIFF}},
+        lambda r: (r / "etc/app.conf").read_text() == "name=app\ndebug=no\n",
+    ),
     ({"pkg": "nginx"}, lambda r: (r / "var/db/pkg/nginx").is_dir()),
-    ({"exec": {"command": ["sh", "-c", "echo x >> ran"], "creates": "/ran"}},
-     lambda r: (r / "ran").read_text() == "x\n"),
-    ({"exec": {"command": ["sh", "-c", "echo y >> log"], "unless": "grep -q y log"}},
-     lambda r: (r / "log").read_text() == "y\n"),
+    (
+        {"exec": {"command": ["sh", "-c", "echo x >> ran"], "creates": "/ran"}},
+        lambda r: (r / "ran").read_text() == "x\n",
+    ),
+    (
+        {"exec": {"command": ["sh", "-c", "echo y >> log"], "unless": "grep -q y log"}},
+        lambda r: (r / "log").read_text() == "y\n",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("doc", "effect"), CASES, ids=lambda x: next(iter(x)) if
-                         isinstance(x, dict) else "")
+@pytest.mark.parametrize(
+    ("doc", "effect"), CASES, ids=lambda x: next(iter(x)) if isinstance(x, dict) else ""
+)
 def test_step_changes_once(fs: CellFS, doc: dict[str, object], effect: object) -> None:
     (step,) = steps(doc)
     assert would_change(step, fs)
@@ -92,8 +111,9 @@ def test_patch_that_does_not_apply_is_one_line(fs: CellFS) -> None:
 
 
 def test_failing_exec_reports_status_and_output(fs: CellFS) -> None:
-    (step,) = steps({"exec": {"command": ["sh", "-c", "echo nope >&2; exit 4"],
-                              "creates": "/never"}})
+    (step,) = steps(
+        {"exec": {"command": ["sh", "-c", "echo nope >&2; exit 4"], "creates": "/never"}}
+    )
     with pytest.raises(StepError, match="exit status 4: nope"):
         run_step(0, step, fs)
 

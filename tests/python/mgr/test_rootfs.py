@@ -32,10 +32,15 @@ def make_set(path: Path, files: dict[str, str], mode: str = "w:gz") -> None:
 def sets(tmp_path: Path) -> Path:
     d = tmp_path / "sets"
     d.mkdir()
-    make_set(d / "base.tar.xz", {"bin/sh": "#!fake sh\n", "usr/bin/env": "env\n",
-                                 "var/db/.keep": ""}, "w:xz")
-    make_set(d / "etc.tgz", {"etc/passwd": "root:*:0:0::/root:/bin/sh\n",
-                             "etc/rc.conf": "rc_configured=YES\n"})
+    make_set(
+        d / "base.tar.xz",
+        {"bin/sh": "#!fake sh\n", "usr/bin/env": "env\n", "var/db/.keep": ""},
+        "w:xz",
+    )
+    make_set(
+        d / "etc.tgz",
+        {"etc/passwd": "root:*:0:0::/root:/bin/sh\n", "etc/rc.conf": "rc_configured=YES\n"},
+    )
     make_set(d / "comp.tgz", {"usr/bin/cc": "cc\n"})
     return d
 
@@ -57,11 +62,11 @@ def test_missing_set_is_one_line(paths: Paths, tmp_path: Path) -> None:
     assert not paths.base("10.1", "amd64").exists()
 
 
-def test_root_from_base_keeps_cell_files_across_release_change(
-        paths: Paths, sets: Path) -> None:
+def test_root_from_base_keeps_cell_files_across_release_change(paths: Paths, sets: Path) -> None:
     import_sets(paths, str(sets), "10.1", "amd64")
-    cell = cell_from_doc({"kind": "Cell", "name": "web",
-                          "root": {"release": "10.1", "arch": "amd64"}})
+    cell = cell_from_doc(
+        {"kind": "Cell", "name": "web", "root": {"release": "10.1", "arch": "amd64"}}
+    )
     root = build_root(paths, SimHost(), cell)
     assert (root / "bin/sh").exists() and (root / "usr/bin/env").exists()
     assert (root / "etc/rc.conf").read_text() == "rc_configured=YES\n"
@@ -70,16 +75,18 @@ def test_root_from_base_keeps_cell_files_across_release_change(
     assert (root / "dev/null").exists() and (root / "tmp").stat().st_mode & 0o1777 == 0o1777
     (root / "etc/rc.conf").write_text("mine\n")
     import_sets(paths, str(sets), "10.2", "amd64")
-    newer = cell_from_doc({"kind": "Cell", "name": "web",
-                           "root": {"release": "10.2", "arch": "amd64"}})
+    newer = cell_from_doc(
+        {"kind": "Cell", "name": "web", "root": {"release": "10.2", "arch": "amd64"}}
+    )
     build_root(paths, SimHost(), newer)
     assert (root / "etc/rc.conf").read_text() == "mine\n"
     assert (root / "bin/sh").exists()
 
 
 def test_root_without_base_says_how_to_bootstrap(paths: Paths) -> None:
-    cell = cell_from_doc({"kind": "Cell", "name": "web",
-                          "root": {"release": "9.3", "arch": "sparc64"}})
+    cell = cell_from_doc(
+        {"kind": "Cell", "name": "web", "root": {"release": "9.3", "arch": "sparc64"}}
+    )
     with pytest.raises(NotFound, match=r"run 'cellmgr bootstrap --release 9\.3 --arch sparc64"):
         build_root(paths, SimHost(), cell)
 

@@ -76,8 +76,20 @@ def test_events_are_json_ready_and_a_failing_callback_is_contained(rec: Recorder
     assert sorted(first) == ["message", "name", "previous", "status"]
     assert sorted(first["status"]) == sorted(
         [
-            "name", "cell", "state", "pid", "restarts", "health_restarts", "exit_code",
-            "exit_signal", "health", "since", "started_at", "health_since", "message", "error",
+            "name",
+            "cell",
+            "state",
+            "pid",
+            "restarts",
+            "health_restarts",
+            "exit_code",
+            "exit_signal",
+            "health",
+            "since",
+            "started_at",
+            "health_since",
+            "message",
+            "error",
         ]
     )
 
@@ -89,8 +101,11 @@ def test_healthcheck_runs_inside_the_cell(tmp_path: Path, rec: Recorder) -> None
     kernel.create(CellSpec(name="app", root=str(root)))
     check = HealthcheckSpec(argv=("test", "-f", "ready"), interval=0.05, retries=1, timeout=1)
     spec = ServiceSpec(
-        name="app", cell="app", argv=("sh", "-c", "touch ready; exec sleep 30"),
-        restart=parse_restart("no"), healthcheck=check,
+        name="app",
+        cell="app",
+        argv=("sh", "-c", "touch ready; exec sleep 30"),
+        restart=parse_restart("no"),
+        healthcheck=check,
     )
 
     async def scenario() -> None:

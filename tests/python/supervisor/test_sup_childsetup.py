@@ -202,13 +202,21 @@ def test_netbsd_plan_chroots_enters_then_drops(
     kernel, root = sim
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     spec = ServiceSpec(
-        name="web", argv=("httpd",), cell="web", user="www",
-        rlimits=(parse_rlimit("nofile=64"),), env={"A": "1"},
+        name="web",
+        argv=("httpd",),
+        cell="web",
+        user="www",
+        rlimits=(parse_rlimit("nofile=64"),),
+        env={"A": "1"},
     )
     planned = plan_child_setup(spec, _NetbsdLike(kernel))  # type: ignore[arg-type]
     setup = planned.setup
     assert (setup.chroot, setup.cwd, setup.uid, setup.gid, setup.groups) == (
-        str(root), "/", 80, 81, (81, 90),
+        str(root),
+        "/",
+        80,
+        81,
+        (81, 90),
     )
     assert setup.enter is not None
     assert [r[1:] for r in setup.rlimits] == [("nofile", 64, 64)]

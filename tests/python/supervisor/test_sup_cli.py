@@ -57,8 +57,17 @@ def test_failing_service_is_status_1_with_one_error_line(cellctl: Ctl, web: Path
 
 def test_bounded_restarts_then_gives_up(cellctl: Ctl, web: Path) -> None:
     result = cellctl(
-        "supervise", "web", "--restart", "on-failure:2", "--backoff", "0.05", "0.1",
-        "--", "sh", "-c", "exit 4",
+        "supervise",
+        "web",
+        "--restart",
+        "on-failure:2",
+        "--backoff",
+        "0.05",
+        "0.1",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
     )
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
@@ -70,8 +79,18 @@ def test_bounded_restarts_then_gives_up(cellctl: Ctl, web: Path) -> None:
 
 def test_rlimit_and_log_dir(cellctl: Ctl, web: Path, tmp_path: Path) -> None:
     result = cellctl(
-        "supervise", "web", "--restart", "no", "--rlimit", "nofile=77",
-        "--log-dir", str(tmp_path / "elsewhere"), "--", "sh", "-c", "ulimit -n",
+        "supervise",
+        "web",
+        "--restart",
+        "no",
+        "--rlimit",
+        "nofile=77",
+        "--log-dir",
+        str(tmp_path / "elsewhere"),
+        "--",
+        "sh",
+        "-c",
+        "ulimit -n",
     )
     assert result.exit_code == 0, result.stderr
     assert [r.line for r in LogStore(tmp_path / "elsewhere").tail("web", 5)] == ["77"]
@@ -130,7 +149,10 @@ def _spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     full["PYTHONPATH"] = str(REPO / "python")
     return subprocess.Popen(
         [sys.executable, "-m", "cells.cli.ctl", "supervise", "web", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full,
     )
 
 

@@ -40,7 +40,9 @@ def test_running_out_of_descriptors_is_one_line(
     spec = ServiceSpec(name="x", argv=("true",), restart=parse_restart("no"))
     state, message, unreaped = _start_once(spec, rec)
     assert (state, message, unreaped) == (
-        "failed", "cannot start true in the host: Too many open files", 0,
+        "failed",
+        "cannot start true in the host: Too many open files",
+        0,
     )
     assert set(os.listdir("/proc/self/fd")) <= before, "the first pipe was closed again"
 

@@ -8,8 +8,12 @@ from cells.supervisor import HealthcheckSpec, ServiceSpec, Supervisor, parse_res
 from sup_helpers import Recorder, run
 
 
-def _spec(rec: Recorder, argv: tuple[str, ...], check: HealthcheckSpec, cwd: str | None = None,
-          ) -> ServiceSpec:
+def _spec(
+    rec: Recorder,
+    argv: tuple[str, ...],
+    check: HealthcheckSpec,
+    cwd: str | None = None,
+) -> ServiceSpec:
     return ServiceSpec(
         name="svc",
         argv=argv,
@@ -79,8 +83,12 @@ def test_a_hanging_check_times_out_and_is_reaped(rec: Recorder) -> None:
 
 def _ready_later(tmp_path: Path, period: float, rec: Recorder) -> int:
     check = HealthcheckSpec(
-        argv=("test", "-f", "ready"), interval=0.05, timeout=1, retries=1,
-        start_period=period, max_restarts=0,
+        argv=("test", "-f", "ready"),
+        interval=0.05,
+        timeout=1,
+        retries=1,
+        start_period=period,
+        max_restarts=0,
     )
     script = ("sh", "-c", "rm -f ready; sleep 0.4; touch ready; exec sleep 30")
 

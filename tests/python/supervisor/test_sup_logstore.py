@@ -24,8 +24,7 @@ def test_records_are_timestamped_and_tagged(tmp_path: Path) -> None:
     assert (tmp_path / "logs" / "web.log").stat().st_mode & 0o077 == 0o040
     text = (tmp_path / "logs" / "web.log").read_text()
     assert text == (
-        "2026-11-28T21:06:40.250Z\tstdout\thello\tworld\n"
-        "2026-11-28T21:06:40.250Z\tstderr\toops\n"
+        "2026-11-28T21:06:40.250Z\tstdout\thello\tworld\n2026-11-28T21:06:40.250Z\tstderr\toops\n"
     )
     records = store.tail("web", 10)
     assert [(r.stream, r.line) for r in records] == [("stdout", "hello\tworld"), ("stderr", "oops")]

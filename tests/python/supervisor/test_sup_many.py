@@ -42,9 +42,7 @@ def test_fifty_services_at_once(rec: Recorder) -> None:
 
     pids, took, distinct = run(scenario(), timeout=30)
     assert distinct == COUNT
-    assert sorted(rec.lines) == sorted(
-        (f"svc{i:02d}", "stdout", f"up {i}") for i in range(COUNT)
-    )
+    assert sorted(rec.lines) == sorted((f"svc{i:02d}", "stdout", f"up {i}") for i in range(COUNT))
     assert took < 3.0, "services are stopped concurrently"
     assert all(dead(pid) for pid in pids)
     assert new_zombies() == set()

@@ -42,9 +42,14 @@ def test_service_is_chrooted_entered_limited_and_unprivileged(
         "ulimit -n; exec /bin/sleep 30"
     )
     spec = ServiceSpec(
-        name=name, cell=name, argv=("/bin/sh", "-c", script), user="www",
-        rlimits=(parse_rlimit("nofile=64"),), restart=parse_restart("no"),
-        stop_timeout=2, log_sink=rec.sink,
+        name=name,
+        cell=name,
+        argv=("/bin/sh", "-c", script),
+        user="www",
+        rlimits=(parse_rlimit("nofile=64"),),
+        restart=parse_restart("no"),
+        stop_timeout=2,
+        log_sink=rec.sink,
     )
 
     async def scenario() -> int:
@@ -56,7 +61,9 @@ def test_service_is_chrooted_entered_limited_and_unprivileged(
         await rec.until(lambda: len(rec.lines_of(name)) >= 3)
         assert kernel.get(name).nprocs == 1
         uid = subprocess.run(
-            ["ps", "-o", "uid=", "-p", str(status.pid)], capture_output=True, text=True,
+            ["ps", "-o", "uid=", "-p", str(status.pid)],
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout.strip()
         assert uid == "80"

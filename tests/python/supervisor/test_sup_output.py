@@ -67,7 +67,9 @@ def test_a_failing_sink_does_not_stop_the_service(rec: Recorder) -> None:
         sup = Supervisor(on_event=rec.on_event)
         sup.add(
             ServiceSpec(
-                name="s", argv=("sh", "-c", "echo a; echo b"), restart=parse_restart("no"),
+                name="s",
+                argv=("sh", "-c", "echo a; echo b"),
+                restart=parse_restart("no"),
                 log_sink=broken,
             )
         )

@@ -69,29 +69,65 @@ def _group() -> Any:
                 ctx.obj.abort(f"{where}{exc.strerror or exc}")
 
     @click.group(cls=MgrGroup, epilog=EPILOG, context_settings={"max_content_width": 100})
-    @click.option("--backend", type=click.Choice(["auto", "netbsd", "sim"]),
-                  envvar="CELLS_BACKEND", default="auto", show_default=True,
-                  help="Kernel backend.  Env: CELLS_BACKEND.")
-    @click.option("--state-dir", envvar="CELLS_STATE_DIR", metavar="DIR",
-                  help="State and journal.  Env: CELLS_STATE_DIR.  [default: /var/db/cells]")
-    @click.option("--config-dir", envvar="CELLS_CONFIG_DIR", metavar="DIR",
-                  help="Manifests.  Env: CELLS_CONFIG_DIR.  [default: /etc/cells]")
-    @click.option("--cells-dir", envvar="CELLS_DIR", metavar="DIR",
-                  help="Bases, roots, volumes.  Env: CELLS_DIR.  [default: /var/cells]")
-    @click.option("--backup-dir", envvar="CELLS_BACKUP_DIR", metavar="DIR",
-                  help="Backups.  Env: CELLS_BACKUP_DIR.  [default: /var/backups/cells]")
-    @click.option("--socket", envvar="CELLS_SOCKET", metavar="PATH",
-                  help="Daemon socket.  Env: CELLS_SOCKET.  "
-                  "[default: /var/run/cells/cellmgr.sock]")
+    @click.option(
+        "--backend",
+        type=click.Choice(["auto", "netbsd", "sim"]),
+        envvar="CELLS_BACKEND",
+        default="auto",
+        show_default=True,
+        help="Kernel backend.  Env: CELLS_BACKEND.",
+    )
+    @click.option(
+        "--state-dir",
+        envvar="CELLS_STATE_DIR",
+        metavar="DIR",
+        help="State and journal.  Env: CELLS_STATE_DIR.  [default: /var/db/cells]",
+    )
+    @click.option(
+        "--config-dir",
+        envvar="CELLS_CONFIG_DIR",
+        metavar="DIR",
+        help="Manifests.  Env: CELLS_CONFIG_DIR.  [default: /etc/cells]",
+    )
+    @click.option(
+        "--cells-dir",
+        envvar="CELLS_DIR",
+        metavar="DIR",
+        help="Bases, roots, volumes.  Env: CELLS_DIR.  [default: /var/cells]",
+    )
+    @click.option(
+        "--backup-dir",
+        envvar="CELLS_BACKUP_DIR",
+        metavar="DIR",
+        help="Backups.  Env: CELLS_BACKUP_DIR.  [default: /var/backups/cells]",
+    )
+    @click.option(
+        "--socket",
+        envvar="CELLS_SOCKET",
+        metavar="PATH",
+        help="Daemon socket.  Env: CELLS_SOCKET.  [default: /var/run/cells/cellmgr.sock]",
+    )
     @click.version_option(__version__, prog_name="cellmgr", message="%(prog)s %(version)s")
     @click.pass_context
-    def cellmgr(ctx: click.Context, backend: str, state_dir: str | None,
-                config_dir: str | None, cells_dir: str | None, backup_dir: str | None,
-                socket: str | None) -> None:
+    def cellmgr(
+        ctx: click.Context,
+        backend: str,
+        state_dir: str | None,
+        config_dir: str | None,
+        cells_dir: str | None,
+        backup_dir: str | None,
+        socket: str | None,
+    ) -> None:
         """Keep cells converged on declarative manifests."""
-        ctx.obj = MgrApp("cellmgr", backend=backend, state_dir=state_dir,
-                         config_dir=config_dir, cells_dir=cells_dir,
-                         backup_dir=backup_dir, socket=socket)
+        ctx.obj = MgrApp(
+            "cellmgr",
+            backend=backend,
+            state_dir=state_dir,
+            config_dir=config_dir,
+            cells_dir=cells_dir,
+            backup_dir=backup_dir,
+            socket=socket,
+        )
         ctx.call_on_close(ctx.obj.close)
 
     return cellmgr

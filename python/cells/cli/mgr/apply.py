@@ -12,14 +12,19 @@ from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
 
 @click.command("apply")
 @click.argument("cells", nargs=-1)
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False),
-              metavar="FILE", help="Apply a plan saved by 'cellmgr plan --out' (refused "
-              "when stale).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Apply a plan saved by 'cellmgr plan --out' (refused when stale).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Report the results as JSON.")
 @pass_mgr
-def apply_cmd(app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: bool,
-              as_json: bool) -> None:
+def apply_cmd(
+    app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: bool, as_json: bool
+) -> None:
     """Apply the manifests (all cells, or only CELLS).
 
     Facts are read and the plan is made again under the apply lock; a saved
@@ -44,8 +49,9 @@ def apply_cmd(app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: b
             fingerprint = str(saved["fingerprint"])
             targets = list(saved.get("cells") or []) or targets
         except (OSError, ValueError, KeyError, TypeError) as e:
-            app.abort(f"{plan_file}: not a saved plan ({e}); make one with "
-                      "'cellmgr plan --out FILE'")
+            app.abort(
+                f"{plan_file}: not a saved plan ({e}); make one with 'cellmgr plan --out FILE'"
+            )
     try:
         if fingerprint is None and not yes:
             p = manager.plan(targets)
@@ -64,8 +70,10 @@ def apply_cmd(app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: b
             app.stderr.write(f"{problem}\n")
         app.abort("the manifests have problems; nothing was changed")
     if manager.services is None:
-        app.note(f"no cellmgr daemon answers at {app.paths().socket}: services are "
-                 "started by 'cellmgr daemon'")
+        app.note(
+            f"no cellmgr daemon answers at {app.paths().socket}: services are "
+            "started by 'cellmgr daemon'"
+        )
     if as_json:
         app.json(report.to_dict())
     else:
@@ -77,5 +85,6 @@ def apply_cmd(app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: b
             app.out("No changes: the host matches the manifests.")
     if not report.ok:
         failed = next(r for r in report.results if not r.ok)
-        app.abort(f"{failed.detail}; fix it and run 'cellmgr apply' again "
-                  "(the journal lets it resume)")
+        app.abort(
+            f"{failed.detail}; fix it and run 'cellmgr apply' again (the journal lets it resume)"
+        )

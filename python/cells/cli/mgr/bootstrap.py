@@ -13,21 +13,47 @@ _ARCH = {"x86_64": "amd64", "aarch64": "evbarm", "i686": "i386", "i386": "i386"}
 
 
 @click.command()
-@click.option("--release", required=True, metavar="VERSION",
-              help="NetBSD release of the base, e.g. 10.1.")
-@click.option("--arch", default=lambda: _ARCH.get(platform.machine(), platform.machine()),
-              show_default="this machine", help="Machine architecture of the base.")
-@click.option("--sets", "source", metavar="DIR-OR-URL",
-              help="Where the release sets are: a directory or an http(s)/ftp URL of "
-              ".../binary/sets.")
-@click.option("--set", "set_names", multiple=True, default=("base", "etc"),
-              show_default=True, help="Set to import (repeat); base and etc are required.")
-@click.option("--modules-conf", default="/etc/modules.conf", show_default=True,
-              type=click.Path(dir_okay=False), help="Where the module is made persistent.")
+@click.option(
+    "--release", required=True, metavar="VERSION", help="NetBSD release of the base, e.g. 10.1."
+)
+@click.option(
+    "--arch",
+    default=lambda: _ARCH.get(platform.machine(), platform.machine()),
+    show_default="this machine",
+    help="Machine architecture of the base.",
+)
+@click.option(
+    "--sets",
+    "source",
+    metavar="DIR-OR-URL",
+    help="Where the release sets are: a directory or an http(s)/ftp URL of .../binary/sets.",
+)
+@click.option(
+    "--set",
+    "set_names",
+    multiple=True,
+    default=("base", "etc"),
+    show_default=True,
+    help="Set to import (repeat); base and etc are required.",
+)
+@click.option(
+    "--modules-conf",
+    default="/etc/modules.conf",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where the module is made persistent.",
+)
 @click.option("--no-module", is_flag=True, help="Do not load or persist the module.")
 @pass_mgr
-def bootstrap(app: MgrApp, release: str, arch: str, source: str | None,
-              set_names: tuple[str, ...], modules_conf: str, no_module: bool) -> None:
+def bootstrap(
+    app: MgrApp,
+    release: str,
+    arch: str,
+    source: str | None,
+    set_names: tuple[str, ...],
+    modules_conf: str,
+    no_module: bool,
+) -> None:
     """Prepare this host: secmodel_cell loaded now and at boot, and a shared
     read-only base for RELEASE/ARCH built from the release sets.
 
@@ -50,8 +76,9 @@ def bootstrap(app: MgrApp, release: str, arch: str, source: str | None,
             for line in ensure_module(NetbsdHost(), Path(modules_conf)) or ["module: ok"]:
                 app.note(line)
         else:
-            app.note(f"module: skipped: not NetBSD ({sys.platform}); the sim backend "
-                     "needs no module")
+            app.note(
+                f"module: skipped: not NetBSD ({sys.platform}); the sim backend needs no module"
+            )
     paths = app.paths()
     if source is None:
         have = read_base(paths.base(release, arch))
@@ -64,5 +91,7 @@ def bootstrap(app: MgrApp, release: str, arch: str, source: str | None,
         app.abort(f"--set must include {' and '.join(sorted(missing))}", 2)
     base, added = import_sets(paths, source, release, arch, set_names)
     app.out(str(base))
-    app.note(f"base {release}/{arch}: " + (f"imported {', '.join(added)}" if added
-                                           else "already complete"))
+    app.note(
+        f"base {release}/{arch}: "
+        + (f"imported {', '.join(added)}" if added else "already complete")
+    )

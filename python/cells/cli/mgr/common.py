@@ -23,9 +23,16 @@ if TYPE_CHECKING:
 class MgrApp(Application):
     """Application plus cellmgr's paths and lazily opened manager/daemon link."""
 
-    def __init__(self, prog: str, *, config_dir: str | None = None,
-                 cells_dir: str | None = None, backup_dir: str | None = None,
-                 socket: str | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        prog: str,
+        *,
+        config_dir: str | None = None,
+        cells_dir: str | None = None,
+        backup_dir: str | None = None,
+        socket: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(prog, **kw)
         self.config_dir, self.cells_dir = config_dir, cells_dir
         self.backup_dir, self.socket = backup_dir, socket
@@ -36,9 +43,13 @@ class MgrApp(Application):
     def paths(self) -> Paths:
         from cells.mgr.paths import Paths
 
-        return Paths.resolve(config_dir=self.config_dir, state_dir=self.state_dir,
-                             cells_dir=self.cells_dir, backup_dir=self.backup_dir,
-                             socket=self.socket)
+        return Paths.resolve(
+            config_dir=self.config_dir,
+            state_dir=self.state_dir,
+            cells_dir=self.cells_dir,
+            backup_dir=self.backup_dir,
+            socket=self.socket,
+        )
 
     def client(self) -> Client | None:
         """A connected daemon client, or None when no daemon answers."""
@@ -58,8 +69,10 @@ class MgrApp(Application):
     def need_client(self) -> Client:
         client = self.client()
         if client is None:
-            self.abort(f"no cellmgr daemon answers at {self.paths().socket}; start it with "
-                       "'cellmgr daemon' (or /etc/rc.d/cellmgr start)")
+            self.abort(
+                f"no cellmgr daemon answers at {self.paths().socket}; start it with "
+                "'cellmgr daemon' (or /etc/rc.d/cellmgr start)"
+            )
         return client
 
     def manager(self, *, services: bool = True) -> Manager:
@@ -71,8 +84,9 @@ class MgrApp(Application):
             client = self.client() if services else None
             control = DaemonServices(client) if client is not None else None
             progress = self.progress if self.stderr.isatty() else None
-            self._manager = Manager(self.paths(), kernel, host_for(kernel.backend),
-                                    control, progress)
+            self._manager = Manager(
+                self.paths(), kernel, host_for(kernel.backend), control, progress
+            )
         return self._manager
 
     def cell_name(self, ref: str) -> str:
@@ -103,10 +117,17 @@ class DaemonServices:
         from cells.mgr.facts import ServiceFact
 
         rows = self.client.status()["cells"]
-        return {r["name"]: ServiceFact(r["service"], r.get("health", "unknown"),
-                                       r.get("service_digest", ""), r.get("restarts", 0),
-                                       r.get("pid"))
-                for r in rows if r.get("service", "none") != "none"}
+        return {
+            r["name"]: ServiceFact(
+                r["service"],
+                r.get("health", "unknown"),
+                r.get("service_digest", ""),
+                r.get("restarts", 0),
+                r.get("pid"),
+            )
+            for r in rows
+            if r.get("service", "none") != "none"
+        }
 
     def start(self, names: Sequence[str]) -> None:
         self.client.start(list(names))
@@ -119,8 +140,13 @@ class DaemonServices:
 
 
 SYMBOLS = {
-    "create": "+", "destroy": "-", "replace": "-/+", "start": ">", "stop": "x",
-    "restart": "~>", "forget": "-",
+    "create": "+",
+    "destroy": "-",
+    "replace": "-/+",
+    "start": ">",
+    "stop": "x",
+    "restart": "~>",
+    "forget": "-",
 }
 
 

@@ -10,17 +10,35 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
 
 
 @click.command()
-@click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
-              help="Serve Prometheus metrics on 127.0.0.1:PORT.")
-@click.option("--interval", type=click.FloatRange(0.1, 3600), default=2.0,
-              show_default=True, help="Seconds between reconcile passes.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Serve Prometheus metrics on 127.0.0.1:PORT.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=2.0,
+    show_default=True,
+    help="Seconds between reconcile passes.",
+)
 @click.option("--pidfile", type=click.Path(dir_okay=False), help="Write the pid here.")
 @click.option("--detach", is_flag=True, help="Run in the background (for rc.d).")
-@click.option("--destroy-on-exit", is_flag=True,
-              help="After stopping every service, destroy the managed kernel cells.")
+@click.option(
+    "--destroy-on-exit",
+    is_flag=True,
+    help="After stopping every service, destroy the managed kernel cells.",
+)
 @pass_mgr
-def daemon(app: MgrApp, metrics_port: int | None, interval: float, pidfile: str | None,
-           detach: bool, destroy_on_exit: bool) -> None:
+def daemon(
+    app: MgrApp,
+    metrics_port: int | None,
+    interval: float,
+    pidfile: str | None,
+    detach: bool,
+    destroy_on_exit: bool,
+) -> None:
     """Supervise the services of applied cells and serve the IPC socket.
 
     Services start in dependency order once their dependencies are
@@ -53,11 +71,14 @@ def daemon(app: MgrApp, metrics_port: int | None, interval: float, pidfile: str 
             f.write(f"{os.getpid()}\n")
 
     def ready() -> None:
-        app.note(f"daemon ready: socket {paths.socket}, backend {kernel.backend}"
-                 + (f", metrics on 127.0.0.1:{metrics_port}" if metrics_port else ""))
+        app.note(
+            f"daemon ready: socket {paths.socket}, backend {kernel.backend}"
+            + (f", metrics on 127.0.0.1:{metrics_port}" if metrics_port else "")
+        )
 
-    d = Daemon(paths, kernel, host_for(kernel.backend), interval=interval,
-               destroy_on_exit=destroy_on_exit)
+    d = Daemon(
+        paths, kernel, host_for(kernel.backend), interval=interval, destroy_on_exit=destroy_on_exit
+    )
     try:
         asyncio.run(d.run(metrics_port, ready))
     finally:

@@ -12,13 +12,22 @@ from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
 @click.command("plan")
 @click.argument("cells", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="The plan as JSON (stable keys).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Save the plan for 'cellmgr apply --plan FILE'.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when there is nothing to do, 2 when there are changes.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Save the plan for 'cellmgr apply --plan FILE'.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when there are changes.",
+)
 @pass_mgr
-def plan_cmd(app: MgrApp, cells: tuple[str, ...], as_json: bool, out: str | None,
-             detailed_exitcode: bool) -> None:
+def plan_cmd(
+    app: MgrApp, cells: tuple[str, ...], as_json: bool, out: str | None, detailed_exitcode: bool
+) -> None:
     """Compare the manifests with the live state and list the actions.
 
     Drift (live state that no longer matches what was applied) is shown

@@ -27,6 +27,8 @@ def validate(app: MgrApp) -> None:
     except ManifestError as e:
         for problem in e.problems:
             app.stderr.write(f"{problem}\n")
-        app.abort(f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in "
-                  f"{paths.config_dir}; nothing was changed")
+        app.abort(
+            f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in "
+            f"{paths.config_dir}; nothing was changed"
+        )
     app.note(f"{len(desired.cells)} cells, {len(desired.volumes)} volumes: ok")

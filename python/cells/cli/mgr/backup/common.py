@@ -20,5 +20,3 @@ def backups(app: MgrApp) -> Backups:
         return any(c.name == cell and c.nprocs > 0 for c in manager.kernel.list())
 
     return Backups(manager.paths, manager.db, running)
-
-

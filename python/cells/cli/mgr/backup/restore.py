@@ -10,8 +10,9 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
 
 @click.command()
 @click.argument("backup_id", metavar="ID")
-@click.option("--yes", "-y", is_flag=True, help="Confirm: the cell's files and volumes "
-              "are replaced.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Confirm: the cell's files and volumes are replaced."
+)
 @pass_mgr
 def restore(app: MgrApp, backup_id: str, yes: bool) -> None:
     """Put a backup's files and volumes back (refused while the cell runs)."""
