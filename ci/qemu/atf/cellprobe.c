@@ -30,6 +30,8 @@
 
 #include <netinet/in.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -122,8 +124,9 @@ usage(void)
 
 	(void)fprintf(stderr,
 	    "usage: cellprobe [-u uid] operation [arguments]\n"
-	    "  control: abi | create name root low|medium|high [flags [port...]]"
-	    " | destroy id | id | enter id\n"
+	    "  control: abi | create name root low|medium|high"
+	    " [flags [port|addr...]]\n"
+	    "           destroy id | id | enter id\n"
 	    "           chroot-enter root id [uid] | exec id root [-u uid] --"
 	    " prog [args]\n"
 	    "           count | info id | list | head | events since cell"
@@ -133,7 +136,10 @@ usage(void)
 	    " | traced pid\n"
 	    "           ktrace pid | traceflag pid | bind4 port | bind6 port"
 	    " | raw4 | raw6\n"
-	    "           route | mount dir | mknod path | modload"
+	    "           bindaddr4 addr port | bindaddr6 addr port"
+	    " | connect4 addr port\n"
+	    "           connect6 addr port"
+	    " | route | mount dir | mknod path | modload"
 	    " | sysctl-write | settime\n"
 	    "           chroot | reboot | shm-create key uid | shm-get key"
 	    " | shm-private\n"
@@ -178,15 +184,34 @@ profile_value(const char *s)
 	die("unknown profile '%s' (low, medium or high)", s);
 }
 
-/* Fill a create request; portable, so it is checked on any system. */
+/* A bind address of the create request: IPv6 if it has a colon. */
+static void
+fill_addr(struct cell_addr *ca, const char *s)
+{
+
+	memset(ca, 0, sizeof(*ca));
+	if (strchr(s, ':') != NULL) {
+		ca->ca_family = CELL_AF_INET6;
+		if (inet_pton(AF_INET6, s, ca->ca_addr) != 1)
+			die("bad IPv6 address '%s'", s);
+	} else {
+		ca->ca_family = CELL_AF_INET;
+		if (inet_pton(AF_INET, s, ca->ca_addr) != 1)
+			die("bad IPv4 address '%s'", s);
+	}
+}
+
+/*
+ * Fill a create request; portable, so it is checked on any system.
+ * Each of args is a reserved port, or a bind address if it has a dot or
+ * a colon.
+ */
 static void
 fill_create(struct cell_create_req *req, const char *name, const char *root,
-    uint32_t profile, uint32_t flags, char **ports, int nports)
+    uint32_t profile, uint32_t flags, char **args, int nargs)
 {
 	int i;
 
-	if (nports > CELL_PORTS_MAX)
-		die("at most %d ports", CELL_PORTS_MAX);
 	if (strlen(name) >= sizeof(req->cr_name) ||
 	    strlen(root) >= sizeof(req->cr_root))
 		die("name or root too long");
@@ -195,38 +220,95 @@ fill_create(struct cell_create_req *req, const char *name, const char *root,
 	req->cr_abi = CELL_ABI_VERSION;
 	req->cr_flags = flags;
 	req->cr_profile = profile;
-	req->cr_nports = (uint16_t)nports;
 	(void)strcpy(req->cr_name, name);
 	(void)strcpy(req->cr_root, root);
-	for (i = 0; i < nports; i++)
-		req->cr_ports[i] = (uint16_t)number(ports[i], 1, 65535);
+	for (i = 0; i < nargs; i++) {
+		if (strpbrk(args[i], ".:") != NULL) {
+			if (req->cr_naddrs >= CELL_ADDRS_MAX)
+				die("at most %d addresses", CELL_ADDRS_MAX);
+			fill_addr(&req->cr_addrs[req->cr_naddrs++], args[i]);
+		} else {
+			if (req->cr_nports >= CELL_PORTS_MAX)
+				die("at most %d ports", CELL_PORTS_MAX);
+			req->cr_ports[req->cr_nports++] =
+			    (uint16_t)number(args[i], 1, 65535);
+		}
+	}
 }
 
-static int
-do_bind(int family, int port)
+/* The socket address of family for addr (NULL: the wildcard) and port. */
+static socklen_t
+sockaddr_of(struct sockaddr_storage *ss, int family, const char *addr,
+    int port)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		if (addr != NULL && inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+			die("bad IPv4 address '%s'", addr);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((uint16_t)port);
+	sin6->sin6_addr = in6addr_any;
+	if (addr != NULL && inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+		die("bad IPv6 address '%s'", addr);
+	return sizeof(*sin6);
+}
+
+/* Bind a TCP socket to addr (NULL: the wildcard) and port. */
+static int
+do_bind(int family, const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	int s, on = 1, rv;
 
+	sslen = sockaddr_of(&ss, family, addr, port);
 	s = socket(family, SOCK_STREAM, 0);
 	if (s == -1)
 		return verdict(-1);
 	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (family == AF_INET) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		rv = bind(s, (struct sockaddr *)&sin, sizeof(sin));
-	} else {
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons((uint16_t)port);
-		sin6.sin6_addr = in6addr_any;
-		rv = bind(s, (struct sockaddr *)&sin6, sizeof(sin6));
-	}
+	rv = bind(s, (struct sockaddr *)&ss, sslen);
 	(void)verdict(rv);
+	(void)close(s);
+	return 0;
+}
+
+/*
+ * Connect an unbound UDP socket to addr and port: the kernel first binds
+ * it implicitly (wildcard address, ephemeral port), the same bind a TCP
+ * connect makes, and UDP needs no listener.  "ok" only if the socket then
+ * has a local port; "unbound" if connect succeeded without one.
+ */
+static int
+do_connect(int family, const char *addr, int port)
+{
+	struct sockaddr_storage ss, local;
+	socklen_t sslen, llen = sizeof(local);
+	int s, port_out;
+
+	sslen = sockaddr_of(&ss, family, addr, port);
+	s = socket(family, SOCK_DGRAM, 0);
+	if (s == -1)
+		return verdict(-1);
+	if (connect(s, (struct sockaddr *)&ss, sslen) == -1) {
+		(void)verdict(-1);
+		(void)close(s);
+		return 0;
+	}
+	if (getsockname(s, (struct sockaddr *)&local, &llen) == -1)
+		die("getsockname: %s", strerror(errno));
+	if (family == AF_INET)
+		port_out = ntohs(((struct sockaddr_in *)&local)->sin_port);
+	else
+		port_out = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+	(void)printf("%s\n", port_out != 0 ? "ok" : "unbound");
 	(void)close(s);
 	return 0;
 }
@@ -715,9 +797,17 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (strcmp(op, "bind4") == 0 && ac == 1)
-		return do_bind(AF_INET, (int)number(av[0], 0, 65535));
+		return do_bind(AF_INET, NULL, (int)number(av[0], 0, 65535));
 	if (strcmp(op, "bind6") == 0 && ac == 1)
-		return do_bind(AF_INET6, (int)number(av[0], 0, 65535));
+		return do_bind(AF_INET6, NULL, (int)number(av[0], 0, 65535));
+	if (strcmp(op, "bindaddr4") == 0 && ac == 2)
+		return do_bind(AF_INET, av[0], (int)number(av[1], 0, 65535));
+	if (strcmp(op, "bindaddr6") == 0 && ac == 2)
+		return do_bind(AF_INET6, av[0], (int)number(av[1], 0, 65535));
+	if (strcmp(op, "connect4") == 0 && ac == 2)
+		return do_connect(AF_INET, av[0], (int)number(av[1], 1, 65535));
+	if (strcmp(op, "connect6") == 0 && ac == 2)
+		return do_connect(AF_INET6, av[0], (int)number(av[1], 1, 65535));
 	if (strcmp(op, "raw4") == 0)
 		return do_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	if (strcmp(op, "forkloop") == 0 && ac == 1)

@@ -3,7 +3,9 @@
 #
 # Reserved ports: a port reserved by one cell is closed to every other
 # subject but host root (IPv4 and IPv6, EACCES from in_pcbbind_port); a
-# cell binds its own reserved ports, unreserved ports and port 0.
+# cell binds its own reserved ports, unreserved ports and port 0.  A cell
+# made with a list of bind addresses binds only those to a fixed port, the
+# wildcard only to port 0, and still connects from an unbound socket.
 
 # The shared helpers; atf_get_srcdir is only reliable inside test cases.
 common()
@@ -11,6 +13,9 @@ common()
 	. "$(atf_get_srcdir)/cells_common.subr"
 }
 
+# Fixed ports below the ephemeral range (net.inet.ip.anonportmin, 49152):
+# there a wildcard bind looks like a candidate of connect(2)'s port search
+# and is allowed even to a cell with bind addresses (bind_addrs).
 ports()
 {
 	base=$(( 20000 + ($$ % 200) * 100 ))
@@ -114,6 +119,71 @@ reservation_unique_cleanup()
 	cells_cleanup
 }
 
+atf_test_case bind_addrs cleanup
+bind_addrs_head()
+{
+	atf_set "descr" "A cell with bind addresses binds only those to a" \
+	    "fixed port and the wildcard only to port 0; connect from an" \
+	    "unbound UDP socket (its implicit wildcard bind, no listener" \
+	    "needed) works; a cell without a list binds the wildcard"
+	atf_set "require.user" "root"
+}
+bind_addrs_body()
+{
+	common
+	cells_require
+	ports
+	mkcell owner low 0 "${P_A}"
+	for p in ${PROFILES}; do
+		mkcell "a-$p" "$p" 0 127.0.0.1 ::1
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 127.0.0.1 "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr6 ::1 "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr4 127.0.0.1 0
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 0.0.0.0 "${P_B}"
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr6 :: "${P_B}"
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" bind4 "${P_FREE}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr4 0.0.0.0 0
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr6 :: 0
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    connect4 127.0.0.1 "${P_FREE}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    connect6 ::1 "${P_FREE}"
+		# A listed address does not open another cell's reserved port.
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 127.0.0.1 "${P_A}"
+		cells_cleanup_last
+		# Addresses every guest has, each outside the other's list.
+		mkcell "six-$p" "$p" 0 ::1
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 127.0.0.1 "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr6 ::1 "${P_B}"
+		cells_cleanup_last
+		mkcell "four-$p" "$p" 0 127.0.0.1
+		expect EACCES incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr6 ::1 "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 127.0.0.1 "${P_B}"
+		cells_cleanup_last
+		mkcell "any-$p" "$p"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 0.0.0.0 "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" bindaddr6 :: "${P_B}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    bindaddr4 127.0.0.1 "${P_FREE}"
+		expect ok incell "${CELL_ID}" "${CELL_ROOT}" \
+		    connect4 127.0.0.1 "${P_FREE}"
+		cells_cleanup_last
+	done
+}
+bind_addrs_cleanup()
+{
+	common
+	cells_cleanup
+}
+
 # cells_cleanup_last: destroy the cell made last so its ports are freed.
 cells_cleanup_last()
 {
@@ -128,4 +198,5 @@ atf_init_test_cases()
 	atf_add_test_case own_port
 	atf_add_test_case host_subjects
 	atf_add_test_case reservation_unique
+	atf_add_test_case bind_addrs
 }

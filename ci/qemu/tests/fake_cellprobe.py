@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
 import sys
@@ -35,6 +36,9 @@ PROFILE_OPS = {
     "settime": ("system", 2, 0), "chroot": ("system", 2, 0),
 }
 SECURELEVEL = 1
+# The kernel's ephemeral range (net.inet.ip.anonportmin..anonportmax): a
+# wildcard candidate port there is put to the policy as port 0.
+ANON_PORTS = range(49152, 65536)
 
 
 @contextlib.contextmanager
@@ -103,7 +107,8 @@ def control(op: str, av: list[str], data: dict[str, Any]) -> int:
     if op == "create":
         name, root, profile = av[0], av[1], PROFILES[av[2]]
         flags = int(av[3]) if len(av) > 3 else 0
-        ports = [int(p) for p in av[4:]]
+        ports = [int(p) for p in av[4:] if not set(p) & set(".:")]
+        addrs = [str(ipaddress.ip_address(a)) for a in av[4:] if set(a) & set(".:")]
         if not host_root:
             return out("EPERM")
         if any(c["name"] == name for c in data["cells"].values()):
@@ -115,7 +120,8 @@ def control(op: str, av: list[str], data: dict[str, Any]) -> int:
         cid = data["next"]
         data["next"] += 1
         data["cells"][str(cid)] = {"name": name, "root": root, "profile": profile,
-                                   "flags": flags, "ports": ports, "denies": [0] * 6}
+                                   "flags": flags, "ports": ports, "addrs": addrs,
+                                   "denies": [0] * 6}
         return out(str(cid))
     if op == "destroy":
         if not host_root:
@@ -166,11 +172,12 @@ def probe(op: str, av: list[str], data: dict[str, Any]) -> int:
             return out("EPERM" if SECURELEVEL > 0 else "ENOENT")
         return out("ok" if uid == 0 else "EPERM")
     if op in ("bind4", "bind6"):
-        port = int(av[0])
-        for cid, other in data["cells"].items():
-            if port in other["ports"] and int(cid) != cell and not (cell == 0 and uid == 0):
-                return out(deny(data, "network", "EACCES"))
-        return out("ok")
+        return out(bind(data, "0.0.0.0" if op == "bind4" else "::", int(av[0])))
+    if op in ("bindaddr4", "bindaddr6"):
+        return out(bind(data, av[0], int(av[1])))
+    if op in ("connect4", "connect6"):
+        # An unbound socket's connect binds the wildcard to port 0 first.
+        return out(bind(data, "0.0.0.0" if op == "connect4" else "::", 0))
     if op == "shm-private":
         return out("ok")
     if op == "shm-create":
@@ -213,6 +220,27 @@ def probe(op: str, av: list[str], data: dict[str, Any]) -> int:
     if op == "traceflag":
         return out(str(data["trace"].get(str(pid), 0)))
     return -1
+
+
+def bind(data: dict[str, Any], addr: str, port: int) -> str:
+    """A bind's token: other cells' reserved ports, then the cell's addresses."""
+    cell, uid = me()
+    ip = ipaddress.ip_address(addr)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for cid, other in data["cells"].items():
+        if port in other["ports"] and int(cid) != cell and not (cell == 0 and uid == 0):
+            return deny(data, "network", "EACCES")
+    c = data["cells"].get(str(cell))
+    if c is None or not c.get("addrs"):
+        return "ok"
+    if ip.is_unspecified:
+        owned = any(port in o["ports"] for o in data["cells"].values())
+        fixed = port != 0 and (port not in ANON_PORTS or owned)
+        return deny(data, "network", "EACCES") if fixed else "ok"
+    if str(ip) not in c["addrs"]:
+        return deny(data, "network", "EACCES")
+    return "ok"
 
 
 def run(argv: list[str]) -> int:

@@ -151,6 +151,18 @@ def test_portable_probes_run(cellprobe: Path) -> None:
     assert run_probe(cellprobe, "shm-private").stdout == "ok\n"
 
 
+def test_address_probes_run(cellprobe: Path) -> None:
+    assert run_probe(cellprobe, "bindaddr4", "127.0.0.1", "0").stdout == "ok\n"
+    assert run_probe(cellprobe, "bindaddr4", "0.0.0.0", "0").stdout == "ok\n"
+    assert run_probe(cellprobe, "connect4", "127.0.0.1", "9").stdout == "ok\n"
+    # TEST-NET-1 is on no interface: the kernel's own refusal, by name.
+    assert run_probe(cellprobe, "bindaddr4", "192.0.2.1", "0").stdout == "EADDRNOTAVAIL\n"
+    got = run_probe(cellprobe, "bindaddr4", "::1", "0")
+    assert got.returncode == 2 and "bad IPv4 address '::1'" in got.stderr
+    got = run_probe(cellprobe, "connect6", "127.0.0.1", "9")
+    assert got.returncode == 2 and "bad IPv6 address '127.0.0.1'" in got.stderr
+
+
 def test_bind_reports_the_errno_name(cellprobe: Path) -> None:
     import socket
 

@@ -3,3 +3,4 @@
 int strcmp(const char *, const char *); int strncmp(const char *, const char *, size_t);
 size_t strlen(const char *); char *strcpy(char *, const char *); void *memset(void *, int, size_t);
 char *strerror(int);
+char *strchr(const char *, int); char *strpbrk(const char *, const char *);
