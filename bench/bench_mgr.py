@@ -32,9 +32,11 @@ RSS_TARGET_MB = 150.0
 def manifests(n: int, *, services: bool = False) -> str:
     docs = ["kind: Volume\nname: shared\n"]
     for i in range(n):
-        doc = (f"kind: Cell\nname: c{i:05d}\nprofile: {('low', 'medium', 'high')[i % 3]}\n"
-               f"autostart: true\nports: [{10000 + 2 * i}, {10001 + 2 * i}]\n"
-               f"rlimits: {{nofile: 1024}}\n")
+        doc = (
+            f"kind: Cell\nname: c{i:05d}\nprofile: {('low', 'medium', 'high')[i % 3]}\n"
+            f"autostart: true\nports: [{10000 + 2 * i}, {10001 + 2 * i}]\n"
+            f"rlimits: {{nofile: 1024}}\n"
+        )
         if i % 10 == 0:
             doc += "mounts: ['shared:/srv/shared:ro']\n"
         if i and i % 50:
@@ -42,17 +44,25 @@ def manifests(n: int, *, services: bool = False) -> str:
         if services:
             doc += "service: {command: [sleep, '600'], stop_timeout: 1s}\n"
         else:
-            doc += ("service: {command: /usr/sbin/httpd -f, restart: 'on-failure:3'}\n"
-                    "healthcheck: {command: ['true'], interval: 10s}\n"
-                    "provision:\n  - line: {path: /etc/rc.conf, line: httpd=YES}\n")
+            doc += (
+                "service: {command: /usr/sbin/httpd -f, restart: 'on-failure:3'}\n"
+                "healthcheck: {command: ['true'], interval: 10s}\n"
+                "provision:\n  - line: {path: /etc/rc.conf, line: httpd=YES}\n"
+            )
         docs.append(doc)
     return "---\n".join(docs)
 
 
 def setup(base: Path, text: str) -> dict[str, str]:
-    env = {"CELLS_CONFIG_DIR": str(base / "etc"), "CELLS_STATE_DIR": str(base / "db"),
-           "CELLS_DIR": str(base / "cells"), "CELLS_SOCKET": str(base / "cellmgr.sock"),
-           "CELLS_BACKUP_DIR": str(base / "bk"), "CELLS_BACKEND": "sim", "CELLS_QUIET": "1"}
+    env = {
+        "CELLS_CONFIG_DIR": str(base / "etc"),
+        "CELLS_STATE_DIR": str(base / "db"),
+        "CELLS_DIR": str(base / "cells"),
+        "CELLS_SOCKET": str(base / "cellmgr.sock"),
+        "CELLS_BACKUP_DIR": str(base / "bk"),
+        "CELLS_BACKEND": "sim",
+        "CELLS_QUIET": "1",
+    }
     (base / "etc").mkdir(parents=True)
     (base / "etc" / "cells.yaml").write_text(text)
     os.environ.update(env)
@@ -84,8 +94,12 @@ def time_plan(tmp: Path, n: int) -> dict[str, float]:
     again = m.plan()  # type: ignore[attr-defined]
     t_converged = time.perf_counter() - t0
     assert again.actions == (), again.actions[:3]
-    return {"fresh": t_fresh, "apply": t_apply, "converged": t_converged,
-            "actions": float(len(fresh.actions))}
+    return {
+        "fresh": t_fresh,
+        "apply": t_apply,
+        "converged": t_converged,
+        "actions": float(len(fresh.actions)),
+    }
 
 
 def rss_kb(pid: int) -> int:
@@ -111,7 +125,7 @@ def descendants(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+            ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
     out, todo = [], [pid]
     while todo:
@@ -137,7 +151,8 @@ def daemon_rss(tmp: Path, n: int) -> tuple[float, float, dict[str, float], int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "cells.cli.mgr", "daemon", "--interval", "1"],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT / "python")},
-        stderr=subprocess.DEVNULL)
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         running = 0
@@ -182,22 +197,30 @@ def _run() -> int:
         one, two = time_plan(tmp, 1000), time_plan(tmp, 2000)
         for label, key in (("fresh host", "fresh"), ("converged host", "converged")):
             ratio = two[key] / one[key]
-            print(f"plan, {label}: 1000 cells {one[key]:.3f} s, 2000 cells {two[key]:.3f} s, "
-                  f"ratio {ratio:.2f}")
+            print(
+                f"plan, {label}: 1000 cells {one[key]:.3f} s, 2000 cells {two[key]:.3f} s, "
+                f"ratio {ratio:.2f}"
+            )
             if one[key] > PLAN_TARGET_S or ratio > RATIO_TARGET:
                 print(f"  target missed: <= {PLAN_TARGET_S} s and ratio <= {RATIO_TARGET}")
                 ok = False
-        print(f"  ({one['actions']:.0f} and {two['actions']:.0f} actions on the fresh host; "
-              f"applying them took {one['apply']:.2f} s and {two['apply']:.2f} s)")
+        print(
+            f"  ({one['actions']:.0f} and {two['actions']:.0f} actions on the fresh host; "
+            f"applying them took {one['apply']:.2f} s and {two['apply']:.2f} s)"
+        )
         first, noop, mem, running = daemon_rss(tmp, 100)
         print(f"apply 100 cells: first {first:.3f} s, no-op {noop:.3f} s")
         rss = mem["daemon_rss"] + mem["services_rss"]
         pss = mem["daemon_pss"] + mem["services_pss"]
-        print(f"daemon with {running}/100 services running ({mem['processes']:.0f} child "
-              f"processes): daemon RSS {mem['daemon_rss']:.1f} MB (PSS "
-              f"{mem['daemon_pss']:.1f} MB)")
-        print(f"  total with services: RSS {rss:.1f} MB (sums shared pages once per "
-              f"process), PSS {pss:.1f} MB")
+        print(
+            f"daemon with {running}/100 services running ({mem['processes']:.0f} child "
+            f"processes): daemon RSS {mem['daemon_rss']:.1f} MB (PSS "
+            f"{mem['daemon_pss']:.1f} MB)"
+        )
+        print(
+            f"  total with services: RSS {rss:.1f} MB (sums shared pages once per "
+            f"process), PSS {pss:.1f} MB"
+        )
         if running != 100 or pss >= RSS_TARGET_MB:
             print(f"  target missed: 100 running and total PSS < {RSS_TARGET_MB:.0f} MB")
             ok = False

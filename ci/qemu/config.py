@@ -180,17 +180,19 @@ def resolve_kernel(spec: str, dist: str) -> tuple[Path | None, str]:
     if not spec:
         return None, ""
     if spec.startswith("sets:"):
-        name = spec[len("sets:"):]
+        name = spec[len("sets:") :]
         if not _KERNEL_NAME_RE.match(name):
             raise HarnessError(
-                f"ci/qemu: --kernel {spec!r}: want sets:<CONF>, e.g. sets:DIAGNOSTIC")
+                f"ci/qemu: --kernel {spec!r}: want sets:<CONF>, e.g. sets:DIAGNOSTIC"
+            )
         rel = f"binary/kernel/netbsd-{name}.gz"
         if dist.startswith("/"):
             path = Path(dist) / rel
             if not path.is_file():
                 raise HarnessError(
                     f"ci/qemu: --kernel {spec}: the sets at {dist} provide no {rel};"
-                    " build one (build.sh kernel=<CONF>) or give a kernel file")
+                    " build one (build.sh kernel=<CONF>) or give a kernel file"
+                )
             return path, ""
         return None, dist + rel
     path = Path(spec).expanduser()

@@ -26,8 +26,18 @@ ISO_TOOLS: tuple[str, ...] = ("xorriso", "genisoimage", "mkisofs")
 ISO_LABEL = "CELLS"
 # Never shipped into the guest: VCS data, the venv, caches, our work dir.
 EXCLUDE_DIRS = frozenset(
-    {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-     ".hypothesis", "build", "dist", "node_modules"}
+    {
+        ".git",
+        ".venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".hypothesis",
+        "build",
+        "dist",
+        "node_modules",
+    }
 )
 EXCLUDE_PREFIXES: tuple[str, ...] = ("ci/qemu/work/",)
 TAR_PAD = 1 << 20  # the tar disk is padded to a whole MiB
@@ -41,9 +51,18 @@ def project_files(root: Path) -> list[str]:
     """
     if (root / ".git").exists() and shutil.which("git"):
         proc = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"],
-            capture_output=True, check=False,
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            check=False,
         )
         if proc.returncode == 0:
             names = [n for n in proc.stdout.decode().split("\0") if n]
@@ -140,8 +159,9 @@ def build_tar_disk(
     try:
         _write_tar(root, files, out, extras)
     except ValueError as exc:  # a name ustar cannot hold (over 255 bytes)
-        raise HarnessError(f"ci/qemu: cannot put the tree in a tar disk: {exc};"
-                           " use --image iso") from None
+        raise HarnessError(
+            f"ci/qemu: cannot put the tree in a tar disk: {exc}; use --image iso"
+        ) from None
     size = out.stat().st_size
     padded = max(TAR_PAD, -(-size // TAR_PAD) * TAR_PAD + TAR_PAD)
     with open(out, "r+b") as fh:

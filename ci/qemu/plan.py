@@ -88,8 +88,9 @@ def stage2(cfg: RunConfig, devices: GuestDevices) -> list[GuestCommand]:
         if cfg.pkg_path:
             args.append(cfg.pkg_path)
         cmds.append(GuestCommand("python", guest("python-tests", *args), must_succeed=False))
-    cmds.append(GuestCommand("save", guest("save", RESULTS, devices.scratch,
-                                           str(SCRATCH_MB * 900))))
+    cmds.append(
+        GuestCommand("save", guest("save", RESULTS, devices.scratch, str(SCRATCH_MB * 900)))
+    )
     return cmds
 
 

@@ -53,34 +53,67 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Install NetBSD in QEMU with anita, build and load secmodel_cell"
         " in the guest, and run the in-guest tests.",
     )
-    p.add_argument("--release", default=config.DEFAULT_RELEASE,
-                   help="NetBSD release (default %(default)s; empty means the default)")
+    p.add_argument(
+        "--release",
+        default=config.DEFAULT_RELEASE,
+        help="NetBSD release (default %(default)s; empty means the default)",
+    )
     p.add_argument("--arch", default=config.DEFAULT_ARCH, help="port (default %(default)s)")
-    p.add_argument("--sets", default="",
-                   help="URL or local directory of the release's sets (default: the CDN)")
-    p.add_argument("--tree", type=Path, default=REPO_ROOT,
-                   help="project tree shipped to the guest (default %(default)s)")
-    p.add_argument("--work-dir", type=Path, default=REPO_ROOT / "ci" / "qemu" / "work",
-                   help="where images and logs go (default %(default)s)")
+    p.add_argument(
+        "--sets", default="", help="URL or local directory of the release's sets (default: the CDN)"
+    )
+    p.add_argument(
+        "--tree",
+        type=Path,
+        default=REPO_ROOT,
+        help="project tree shipped to the guest (default %(default)s)",
+    )
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPO_ROOT / "ci" / "qemu" / "work",
+        help="where images and logs go (default %(default)s)",
+    )
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     p.add_argument("--cpus", type=int, default=2)
     p.add_argument("--memory", default="1024M")
     p.add_argument("--disk-size", default="8G")
-    p.add_argument("--image", choices=("auto", "iso", "tar"), default="auto",
-                   help="how the project tree is attached (default: iso if a tool exists)")
-    p.add_argument("--python-tests", choices=("auto", "require", "off"), default="auto",
-                   help="run pytest -m netbsd in the guest if Python can be had")
-    p.add_argument("--pkg-path", default="",
-                   help="PKG_PATH for pkg_add of python311 in the guest (needs network)")
-    p.add_argument("--kernel", default="",
-                   help="boot this kernel file (e.g. a DIAGNOSTIC build, .gz allowed),"
-                   " or sets:CONF for binary/kernel/netbsd-CONF.gz of the sets")
-    p.add_argument("--kernel-options", default="",
-                   help="build GENERIC + these options in the guest, e.g. DIAGNOSTIC,LOCKDEBUG")
-    p.add_argument("--no-reboot-probe", action="store_true",
-                   help="skip the final reboot(2) probe from a high cell")
-    p.add_argument("--timeout-scale", type=float, default=1.0,
-                   help="multiply every step's time limit")
+    p.add_argument(
+        "--image",
+        choices=("auto", "iso", "tar"),
+        default="auto",
+        help="how the project tree is attached (default: iso if a tool exists)",
+    )
+    p.add_argument(
+        "--python-tests",
+        choices=("auto", "require", "off"),
+        default="auto",
+        help="run pytest -m netbsd in the guest if Python can be had",
+    )
+    p.add_argument(
+        "--pkg-path",
+        default="",
+        help="PKG_PATH for pkg_add of python311 in the guest (needs network)",
+    )
+    p.add_argument(
+        "--kernel",
+        default="",
+        help="boot this kernel file (e.g. a DIAGNOSTIC build, .gz allowed),"
+        " or sets:CONF for binary/kernel/netbsd-CONF.gz of the sets",
+    )
+    p.add_argument(
+        "--kernel-options",
+        default="",
+        help="build GENERIC + these options in the guest, e.g. DIAGNOSTIC,LOCKDEBUG",
+    )
+    p.add_argument(
+        "--no-reboot-probe",
+        action="store_true",
+        help="skip the final reboot(2) probe from a high cell",
+    )
+    p.add_argument(
+        "--timeout-scale", type=float, default=1.0, help="multiply every step's time limit"
+    )
     p.add_argument("--reinstall", action="store_true", help="discard the cached install")
     p.add_argument("--dry-run", action="store_true", help="print the plan, boot nothing")
     return p.parse_args(argv)
@@ -98,12 +131,22 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     if ns.cpus < 1 or ns.timeout_scale <= 0:
         raise HarnessError("ci/qemu: --cpus and --timeout-scale must be positive")
     return config.RunConfig(
-        release=release, arch=ns.arch, dist=dist,
+        release=release,
+        arch=ns.arch,
+        dist=dist,
         work_dir=ns.work_dir.resolve() / f"{release}-{ns.arch}",
-        repo_root=ns.tree.resolve(), kvm=kvm, cpus=ns.cpus, memory=ns.memory,
-        disk_size=ns.disk_size, image_kind=ns.image, python_tests=ns.python_tests,
-        pkg_path=ns.pkg_path, kernel=kernel, kernel_url=kernel_url,
-        kernel_options=options, reboot_probe=not ns.no_reboot_probe,
+        repo_root=ns.tree.resolve(),
+        kvm=kvm,
+        cpus=ns.cpus,
+        memory=ns.memory,
+        disk_size=ns.disk_size,
+        image_kind=ns.image,
+        python_tests=ns.python_tests,
+        pkg_path=ns.pkg_path,
+        kernel=kernel,
+        kernel_url=kernel_url,
+        kernel_options=options,
+        reboot_probe=not ns.no_reboot_probe,
         timeout_scale=ns.timeout_scale,
     )
 
@@ -135,15 +178,18 @@ def say(msg: str) -> None:
 
 def print_plan(cfg: config.RunConfig, kind: str, devices: vmm.GuestDevices) -> None:
     accel = vmm.accel_args(cfg.kvm, cfg.cpus)
-    boot = vmm.boot_args("<project image>", kind, "<scratch image>",
-                         network=cfg.python_tests != "off")
+    boot = vmm.boot_args(
+        "<project image>", kind, "<scratch image>", network=cfg.python_tests != "off"
+    )
     print(f"distribution: {cfg.dist}")
     print(f"sets: {','.join(cfg.sets)}")
     print(f"work dir: {cfg.work_dir}")
     print(f"qemu args (install and boots): {shlex.join(accel)}")
     print(f"qemu args (test boots): {shlex.join(boot)}")
-    for label, cmds in (("boot 1", plan.stage1(cfg, devices)),
-                        ("boot 2", plan.stage2(cfg, devices))):
+    for label, cmds in (
+        ("boot 1", plan.stage1(cfg, devices)),
+        ("boot 2", plan.stage2(cfg, devices)),
+    ):
         for c in cmds:
             print(f"{label} [{c.step}, {cfg.limit(c.step):g} s]: {c.command}")
     if cfg.reboot_probe:
@@ -166,8 +212,14 @@ def fetch(url: str, run_dir: Path) -> Path:
     return dest
 
 
-def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | None,
-              log: StepLog, run_dir: Path) -> int:
+def run_guest(
+    cfg: config.RunConfig,
+    anita: ModuleType,
+    kind: str,
+    tool: str | None,
+    log: StepLog,
+    run_dir: Path,
+) -> int:
     devices = vmm.guest_devices(kind)
     accel = vmm.accel_args(cfg.kvm, cfg.cpus)
     files = image.project_files(cfg.repo_root)
@@ -176,19 +228,28 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     if kname is not None and cfg.kernel is not None:
         extras[kname] = cfg.kernel
     elif kname is not None and cfg.kernel_url:
-        extras[kname] = run_step("kernel-fetch", cfg.limit("image"),
-                                 lambda: fetch(cfg.kernel_url, run_dir), log)
+        extras[kname] = run_step(
+            "kernel-fetch", cfg.limit("image"), lambda: fetch(cfg.kernel_url, run_dir), log
+        )
     project = run_dir / ("project.iso" if kind == "iso" else "project.tar")
     if tool is not None:
-        run_step("image", cfg.limit("image"),
-                 lambda: image.build_iso(cfg.repo_root, files, project, tool,
-                                         cfg.limit("image"), extras), log)
+        run_step(
+            "image",
+            cfg.limit("image"),
+            lambda: image.build_iso(
+                cfg.repo_root, files, project, tool, cfg.limit("image"), extras
+            ),
+            log,
+        )
     else:
-        run_step("image", cfg.limit("image"),
-                 lambda: image.build_tar_disk(cfg.repo_root, files, project, extras), log)
+        run_step(
+            "image",
+            cfg.limit("image"),
+            lambda: image.build_tar_disk(cfg.repo_root, files, project, extras),
+            log,
+        )
     scratch = image.make_scratch(run_dir / "results.img", plan.SCRATCH_MB)
-    boot_args = vmm.boot_args(str(project), kind, str(scratch),
-                              network=cfg.python_tests != "off")
+    boot_args = vmm.boot_args(str(project), kind, str(scratch), network=cfg.python_tests != "off")
     with anita_prints_to_stderr():
         dist = anita.distribution(cfg.dist, sets=list(cfg.sets))
 
@@ -196,9 +257,17 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     console = ConsoleTee(run_dir / "console.log", sys.stderr.buffer)
     sessions: list[GuestSession] = []
     try:
-        installer = GuestSession(anita, dist, base, accel, persist=True,
-                                 disk_size=cfg.disk_size, memory=cfg.memory, console=console,
-                                 structured_log=run_dir / "anita-install.log")
+        installer = GuestSession(
+            anita,
+            dist,
+            base,
+            accel,
+            persist=True,
+            disk_size=cfg.disk_size,
+            memory=cfg.memory,
+            console=console,
+            structured_log=run_dir / "anita-install.log",
+        )
         sessions.append(installer)
         # anita treats any wd0.img as installed; ours is only once marked so.
         marker = base / "installed.ok"
@@ -208,16 +277,32 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
         marker.touch()
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
-        first = GuestSession(anita, dist, run_dir, accel, persist=True,
-                             disk_size=cfg.disk_size, memory=cfg.memory, console=console,
-                             structured_log=run_dir / "anita-boot1.log")
+        first = GuestSession(
+            anita,
+            dist,
+            run_dir,
+            accel,
+            persist=True,
+            disk_size=cfg.disk_size,
+            memory=cfg.memory,
+            console=console,
+            structured_log=run_dir / "anita-boot1.log",
+        )
         sessions.append(first)
         run_commands(first, boot_args, plan.stage1(cfg, devices), cfg, log, "boot1")
         run_step("halt", cfg.limit("halt"), first.halt, log, first.kill)
 
-        second = GuestSession(anita, dist, run_dir, accel, persist=False,
-                              disk_size=cfg.disk_size, memory=cfg.memory, console=console,
-                              structured_log=run_dir / "anita-boot2.log")
+        second = GuestSession(
+            anita,
+            dist,
+            run_dir,
+            accel,
+            persist=False,
+            disk_size=cfg.disk_size,
+            memory=cfg.memory,
+            console=console,
+            structured_log=run_dir / "anita-boot2.log",
+        )
         sessions.append(second)
         run_commands(second, boot_args, plan.stage2(cfg, devices), cfg, log, "boot2")
         probe: str | None = None
@@ -233,8 +318,14 @@ def run_guest(cfg: config.RunConfig, anita: ModuleType, kind: str, tool: str | N
     return report(run_dir, scratch, cfg, probe, log)
 
 
-def run_commands(session: GuestSession, boot_args: list[str], cmds: list[plan.GuestCommand],
-                 cfg: config.RunConfig, log: StepLog, label: str) -> None:
+def run_commands(
+    session: GuestSession,
+    boot_args: list[str],
+    cmds: list[plan.GuestCommand],
+    cfg: config.RunConfig,
+    log: StepLog,
+    label: str,
+) -> None:
     run_step(f"{label}", cfg.limit("boot"), lambda: session.boot(boot_args), log, session.kill)
     for c in cmds:
         limit = cfg.limit(c.step)
@@ -251,16 +342,16 @@ def run_commands(session: GuestSession, boot_args: list[str], cmds: list[plan.Gu
             )
 
 
-def reboot_probe(session: GuestSession, cfg: config.RunConfig,
-                 log: StepLog) -> tuple[str | None, bool]:
+def reboot_probe(
+    session: GuestSession, cfg: config.RunConfig, log: StepLog
+) -> tuple[str | None, bool]:
     """Run the probe; (the errno it printed, whether the guest still answers)."""
     c = plan.reboot_probe_command()
     mark = session.console.mark()
     limit = cfg.limit(c.step)
     alive = True
     try:
-        run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log,
-                 session.kill)
+        run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log, session.kill)
     except StepTimeout:
         alive = False
     except Exception as exc:  # pexpect EOF/TIMEOUT: the guest stopped answering
@@ -270,8 +361,9 @@ def reboot_probe(session: GuestSession, cfg: config.RunConfig,
     return plan.reboot_probe_result(session.console.since(mark)), alive
 
 
-def report(run_dir: Path, scratch: Path, cfg: config.RunConfig, probe: str | None,
-           log: StepLog) -> int:
+def report(
+    run_dir: Path, scratch: Path, cfg: config.RunConfig, probe: str | None, log: StepLog
+) -> int:
     results = run_dir / "results"
     image.read_results(scratch, results)
     out = results / Path(plan.RESULTS).name

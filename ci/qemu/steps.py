@@ -83,8 +83,15 @@ def run_step(
         raise StepTimeout(name, limit) from None
     except BaseException as exc:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        log.add(StepRecord(name, "failed", time.monotonic() - start, limit,
-                           str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        log.add(
+            StepRecord(
+                name,
+                "failed",
+                time.monotonic() - start,
+                limit,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+        )
         raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

@@ -18,8 +18,13 @@ from dataclasses import dataclass, field
 PASSED = "passed"
 FAILED = "failed"
 SKIPPED = "skipped"
-EXPECTED = ("expected_death", "expected_exit", "expected_failure", "expected_signal",
-            "expected_timeout")
+EXPECTED = (
+    "expected_death",
+    "expected_exit",
+    "expected_failure",
+    "expected_signal",
+    "expected_timeout",
+)
 _HEADER_RE = re.compile(r'^Content-Type: application/X-atf-tps; version="3"$')
 
 
@@ -68,15 +73,15 @@ class TpsSummary:
     def ok(self) -> bool:
         """No failed case, no broken program, every program finished, >0 cases."""
         return (
-            self.complete
-            and not self.broken_programs
-            and self.failed == 0
-            and len(self.cases) > 0
+            self.complete and not self.broken_programs and self.failed == 0 and len(self.cases) > 0
         )
 
     def failures(self) -> list[str]:
-        out = [f"{c.program}:{c.name}: {c.reason or c.result}" for c in self.cases
-               if c.result == FAILED]
+        out = [
+            f"{c.program}:{c.name}: {c.reason or c.result}"
+            for c in self.cases
+            if c.result == FAILED
+        ]
         out += [f"{p}: broken: {r}" for p, r in self.broken_programs]
         return out
 
@@ -131,9 +136,7 @@ def parse_tps(text: str) -> TpsSummary:
             raise TpsError(f"line {lineno}: unknown key {key!r}")
     if program is not None:
         summary.broken_programs.append((program, "stream ended inside the program"))
-    summary.complete = (
-        program is None and summary.programs == summary.declared_programs > 0
-    )
+    summary.complete = program is None and summary.programs == summary.declared_programs > 0
     return summary
 
 

@@ -72,8 +72,7 @@ def drive(
     path: str, media: str, index: int, *, readonly: bool = False, snapshot: bool = False
 ) -> list[str]:
     """One -drive option in anita's style (raw format, IDE), at a fixed index."""
-    attrs = [f"file={path.replace(',', ',,')}", "format=raw", f"media={media}",
-             f"index={index}"]
+    attrs = [f"file={path.replace(',', ',,')}", "format=raw", f"media={media}", f"index={index}"]
     if readonly:
         attrs.append("readonly=on")
     if snapshot:
@@ -81,9 +80,7 @@ def drive(
     return ["-drive", ",".join(attrs)]
 
 
-def boot_args(
-    project_image: str, image_kind: str, scratch_image: str, network: bool
-) -> list[str]:
+def boot_args(project_image: str, image_kind: str, scratch_image: str, network: bool) -> list[str]:
     """Arguments for the boots that test: scratch disk, project image, network.
 
     IDE hard disks cannot be read-only in QEMU, so a tar project disk is

@@ -30,10 +30,15 @@ SCOPES = {"process": 0, "system": 1, "network": 2}
 F_RAWSOCK, F_SYSVIPC = 1, 2
 # Profile-column operations: (scope, denied from profile, relax flag).
 PROFILE_OPS = {
-    "raw4": ("network", 2, F_RAWSOCK), "raw6": ("network", 2, F_RAWSOCK),
-    "route": ("network", 2, 0), "mount": ("system", 2, 0), "mknod": ("system", 2, 0),
-    "modload": ("system", 2, 0), "sysctl-write": ("system", 2, 0),
-    "settime": ("system", 2, 0), "chroot": ("system", 2, 0),
+    "raw4": ("network", 2, F_RAWSOCK),
+    "raw6": ("network", 2, F_RAWSOCK),
+    "route": ("network", 2, 0),
+    "mount": ("system", 2, 0),
+    "mknod": ("system", 2, 0),
+    "modload": ("system", 2, 0),
+    "sysctl-write": ("system", 2, 0),
+    "settime": ("system", 2, 0),
+    "chroot": ("system", 2, 0),
 }
 SECURELEVEL = 1
 # The kernel's ephemeral range (net.inet.ip.anonportmin..anonportmax): a
@@ -45,9 +50,11 @@ ANON_PORTS = range(49152, 65536)
 def state() -> Iterator[dict[str, Any]]:
     with open(str(STATE) + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        data: dict[str, Any] = (json.loads(STATE.read_text()) if STATE.exists() else
-                                {"next": 1, "cells": {}, "pids": {}, "events": [],
-                                 "trace": {}, "shm": {}})
+        data: dict[str, Any] = (
+            json.loads(STATE.read_text())
+            if STATE.exists()
+            else {"next": 1, "cells": {}, "pids": {}, "events": [], "trace": {}, "shm": {}}
+        )
         yield data
         STATE.write_text(json.dumps(data))
 
@@ -119,9 +126,15 @@ def control(op: str, av: list[str], data: dict[str, Any]) -> int:
             return out("ENOENT")
         cid = data["next"]
         data["next"] += 1
-        data["cells"][str(cid)] = {"name": name, "root": root, "profile": profile,
-                                   "flags": flags, "ports": ports, "addrs": addrs,
-                                   "denies": [0] * 6}
+        data["cells"][str(cid)] = {
+            "name": name,
+            "root": root,
+            "profile": profile,
+            "flags": flags,
+            "ports": ports,
+            "addrs": addrs,
+            "denies": [0] * 6,
+        }
         return out(str(cid))
     if op == "destroy":
         if not host_root:
@@ -140,8 +153,10 @@ def control(op: str, av: list[str], data: dict[str, Any]) -> int:
         if c is None:
             return out("ENOENT")
         d = ",".join(str(n) for n in c["denies"])
-        return out(f"id={av[0]} name={c['name']} profile={c['profile']} state=1 nprocs=0"
-                   f" nrefs=0 denies={d}")
+        return out(
+            f"id={av[0]} name={c['name']} profile={c['profile']} state=1 nprocs=0"
+            f" nrefs=0 denies={d}"
+        )
     if op == "head":
         return out(str(len(data["events"])))
     if op == "events":

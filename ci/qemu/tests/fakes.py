@@ -31,8 +31,7 @@ tp-end: 1700000002.600000, t_isolation
 
 
 def unrelated_anita() -> types.ModuleType:
-    mod = types.ModuleType(
-        "anita", "ANITA is a proof assistant for teaching analytic tableaux.")
+    mod = types.ModuleType("anita", "ANITA is a proof assistant for teaching analytic tableaux.")
     mod.__file__ = "/site-packages/anita/__init__.py"
     mod.Anita = type("Anita", (), {})  # type: ignore[attr-defined]
     return mod
@@ -69,21 +68,39 @@ def installer_anita(guest: Guest) -> types.ModuleType:
     mod.__file__ = "/fake/anita.py"
 
     class Anita:
-        def __init__(self, dist: Any, workdir: str | None = None, vmm: str | None = None,
-                     vmm_args: list[str] | None = None, disk_size: str | None = None,
-                     memory_size: str | None = None, persist: bool = False,
-                     boot_from: str | None = None, structured_log: Any = None,
-                     structured_log_file: str | None = None, no_install: bool = False,
-                     tests: str = "atf", dtb: str = "", xen_type: str = "pv",
-                     image_format: str = "dense") -> None:
+        def __init__(
+            self,
+            dist: Any,
+            workdir: str | None = None,
+            vmm: str | None = None,
+            vmm_args: list[str] | None = None,
+            disk_size: str | None = None,
+            memory_size: str | None = None,
+            persist: bool = False,
+            boot_from: str | None = None,
+            structured_log: Any = None,
+            structured_log_file: str | None = None,
+            no_install: bool = False,
+            tests: str = "atf",
+            dtb: str = "",
+            xen_type: str = "pv",
+            image_format: str = "dense",
+        ) -> None:
             self.workdir = Path(workdir or "w")
             self.scratch: Path | None = None
             self.unstructured_log_f: Any = None
             self.child = None
-            guest.instances.append({"dist": dist, "workdir": workdir, "vmm": vmm,
-                                    "structured_log_file": structured_log_file,
-                                    "vmm_args": vmm_args, "persist": persist,
-                                    "image_format": image_format})
+            guest.instances.append(
+                {
+                    "dist": dist,
+                    "workdir": workdir,
+                    "vmm": vmm,
+                    "structured_log_file": structured_log_file,
+                    "vmm_args": vmm_args,
+                    "persist": persist,
+                    "image_format": image_format,
+                }
+            )
 
         def install(self) -> None:
             wd0 = self.workdir / "wd0.img"
@@ -104,15 +121,16 @@ def installer_anita(guest: Guest) -> types.ModuleType:
         def shell_cmd(self, cmd: str, timeout: float = -1) -> int:
             guest.commands.append(cmd)
             if " save " in cmd and self.scratch is not None:
-                files = {"cells-results/atf.tps": guest.tps,
-                         "cells-results/status.txt": "kern.securelevel=1\nuname: NetBSD\n",
-                         "cells-results/atf-run.status": f"{guest.atf_status}\n",
-                         "cells-results/python.status": guest.python_status + "\n"}
+                files = {
+                    "cells-results/atf.tps": guest.tps,
+                    "cells-results/status.txt": "kern.securelevel=1\nuname: NetBSD\n",
+                    "cells-results/atf-run.status": f"{guest.atf_status}\n",
+                    "cells-results/python.status": guest.python_status + "\n",
+                }
                 with open(self.scratch, "r+b") as fh:
                     fh.write(results_tar(files))
             if " reboot-probe " in cmd and self.unstructured_log_f is not None:
-                self.unstructured_log_f.write(
-                    f"reboot-probe: {guest.reboot_answer}\n".encode())
+                self.unstructured_log_f.write(f"reboot-probe: {guest.reboot_answer}\n".encode())
             for key, status in guest.status_for.items():
                 if key in cmd:
                     return status

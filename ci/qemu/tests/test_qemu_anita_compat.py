@@ -51,13 +51,15 @@ def test_missing_methods_are_named() -> None:
         anita_compat.check_anita(mod)
 
 
-def test_a_real_import_of_an_unrelated_package(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_real_import_of_an_unrelated_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkg = tmp_path / "anita"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(
         '"""ANITA: a proof assistant for analytic tableaux."""\n'
-        "def check(proof):\n    return True\n")
+        "def check(proof):\n    return True\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "anita", raising=False)
     try:

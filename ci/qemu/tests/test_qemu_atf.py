@@ -23,8 +23,9 @@ ATF = Path(__file__).resolve().parents[1] / "atf"
 ABI_DIR = ATF.parents[2] / "kmod" / "secmodel_cell" / "core"
 PROGRAMS = sorted(ATF.glob("t_*.sh"))
 
-pytestmark = pytest.mark.skipif(shutil.which("atf-sh") is None,
-                                reason="atf-sh missing: apt-get install atf-sh")
+pytestmark = pytest.mark.skipif(
+    shutil.which("atf-sh") is None, reason="atf-sh missing: apt-get install atf-sh"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,45 +35,72 @@ def srcdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("atf")
     for f in ATF.iterdir():
         shutil.copy2(f, d / f.name)
-    subprocess.run(["gcc", "-std=gnu99", "-O1", "-I", str(ABI_DIR), "-o",
-                    str(d / "cellprobe"), str(d / "cellprobe.c")], check=True)
+    subprocess.run(
+        [
+            "gcc",
+            "-std=gnu99",
+            "-O1",
+            "-I",
+            str(ABI_DIR),
+            "-o",
+            str(d / "cellprobe"),
+            str(d / "cellprobe.c"),
+        ],
+        check=True,
+    )
     return d
 
 
 def cases(srcdir: Path, program: str) -> list[str]:
-    out = subprocess.run(["atf-sh", str(srcdir / program), "-l"], capture_output=True,
-                         text=True, check=True, timeout=30).stdout
+    out = subprocess.run(
+        ["atf-sh", str(srcdir / program), "-l"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
     assert out.startswith('Content-Type: application/X-atf-tp; version="1"')
     return re.findall(r"^ident: (\S+)$", out, re.M)
 
 
 @pytest.mark.parametrize("program", [p.name for p in PROGRAMS])
-def test_every_case_lists_and_fails_without_the_module(srcdir: Path, program: str,
-                                                       tmp_path: Path) -> None:
+def test_every_case_lists_and_fails_without_the_module(
+    srcdir: Path, program: str, tmp_path: Path
+) -> None:
     idents = cases(srcdir, program)
     assert idents == registered(srcdir / program) and idents
     for ident in idents:
         work = tmp_path / ident
         work.mkdir()
         result = work / "result"
-        subprocess.run(["atf-sh", str(srcdir / program), "-s", str(srcdir), "-r",
-                        str(result), ident], cwd=work, capture_output=True, text=True,
-                       check=False, timeout=60)
+        subprocess.run(
+            ["atf-sh", str(srcdir / program), "-s", str(srcdir), "-r", str(result), ident],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         text = result.read_text()
         if os.geteuid() == 0:
             assert text.startswith("failed: security.models.cell is missing"), (ident, text)
         else:
             assert text.startswith("skipped: needs root"), (ident, text)
-        cleanup = subprocess.run(["atf-sh", str(srcdir / program), "-s", str(srcdir),
-                                  f"{ident}:cleanup"], cwd=work, capture_output=True,
-                                 text=True, check=False, timeout=60)
+        cleanup = subprocess.run(
+            ["atf-sh", str(srcdir / program), "-s", str(srcdir), f"{ident}:cleanup"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         assert cleanup.returncode == 0, cleanup.stderr
 
 
 FAKE = Path(__file__).resolve().parent / "fake_cellprobe.py"
 FAKE_TOOLS = {
     "sysctl": '#!/bin/sh\ncase "$*" in\n*security.models.cell*) exit 0 ;;\n'
-              '*kern.securelevel*) echo 1 ;;\n*) exit 1 ;;\nesac\n',
+    "*kern.securelevel*) echo 1 ;;\n*) exit 1 ;;\nesac\n",
     "modstat": "#!/bin/sh\nexit 0\n",
     "id": '#!/bin/sh\nif [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n',
 }
@@ -89,8 +117,14 @@ def fake_srcdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_case(argv: list[str], work: Path, env: dict[str, str]) -> None:
-    proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         _, err = proc.communicate(timeout=60)
     finally:
@@ -108,15 +142,18 @@ ALL_CASES = [(p.name, ident) for p in PROGRAMS for ident in registered(p)]
 # Run by default: the cases with the most plumbing (background targets,
 # zombies, parsed counters, relaxed flags); CELLS_ATF_MODEL=all runs all.
 DEFAULT_CASES = {
-    ("t_isolation.sh", "cross_ktrace"), ("t_lifecycle.sh", "destroy_zombie"),
-    ("t_policy.sh", "sysvipc"), ("t_audit.sh", "counters_and_events"),
+    ("t_isolation.sh", "cross_ktrace"),
+    ("t_lifecycle.sh", "destroy_zombie"),
+    ("t_policy.sh", "sysvipc"),
+    ("t_audit.sh", "counters_and_events"),
     ("t_stress.sh", "fork_exit"),
 }
 
 
 @pytest.mark.parametrize(("program", "ident"), ALL_CASES, ids=[f"{p}:{i}" for p, i in ALL_CASES])
-def test_case_passes_against_the_model(fake_srcdir: Path, program: str, ident: str,
-                                       tmp_path: Path) -> None:
+def test_case_passes_against_the_model(
+    fake_srcdir: Path, program: str, ident: str, tmp_path: Path
+) -> None:
     """The scripts' plumbing, end to end, against fake_cellprobe's model."""
     if (program, ident) not in DEFAULT_CASES and os.environ.get("CELLS_ATF_MODEL") != "all":
         pytest.skip("set CELLS_ATF_MODEL=all to run every case against the model (~60 s)")
@@ -127,13 +164,15 @@ def test_case_passes_against_the_model(fake_srcdir: Path, program: str, ident: s
     for name, text in FAKE_TOOLS.items():
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}",
-               FAKE_CELLS_STATE=str(tmp_path / "state.json"))
+    env = dict(
+        os.environ,
+        PATH=f"{bin_dir}:{os.environ['PATH']}",
+        FAKE_CELLS_STATE=str(tmp_path / "state.json"),
+    )
     work = tmp_path / "work"
     work.mkdir()
     prog = str(fake_srcdir / program)
-    run_case(["atf-sh", prog, "-s", str(fake_srcdir), "-r", str(work / "result"), ident],
-             work, env)
+    run_case(["atf-sh", prog, "-s", str(fake_srcdir), "-r", str(work / "result"), ident], work, env)
     result = (work / "result").read_text()
     assert result.startswith("passed"), (result, (work / "stderr").read_text())
     run_case(["atf-sh", prog, "-s", str(fake_srcdir), f"{ident}:cleanup"], work, env)

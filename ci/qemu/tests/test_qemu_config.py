@@ -33,8 +33,14 @@ def test_default_is_the_cdn_arch_directory() -> None:
 @pytest.mark.parametrize(
     ("given", "want"),
     [
-        ("https://m.example/pub/NetBSD/NetBSD-10.1/", "https://m.example/pub/NetBSD/NetBSD-10.1/amd64/"),
-        ("https://m.example/pub/NetBSD/NetBSD-10.1", "https://m.example/pub/NetBSD/NetBSD-10.1/amd64/"),
+        (
+            "https://m.example/pub/NetBSD/NetBSD-10.1/",
+            "https://m.example/pub/NetBSD/NetBSD-10.1/amd64/",
+        ),
+        (
+            "https://m.example/pub/NetBSD/NetBSD-10.1",
+            "https://m.example/pub/NetBSD/NetBSD-10.1/amd64/",
+        ),
         ("http://m.example/NetBSD-10.1/amd64/", "http://m.example/NetBSD-10.1/amd64/"),
         ("ftp://m.example/NetBSD-10.1/amd64", "ftp://m.example/NetBSD-10.1/amd64/"),
     ],
@@ -101,11 +107,12 @@ def test_kernel_from_a_local_tree_or_a_url(tmp_path: Path) -> None:
     kdir = root / "amd64" / "binary" / "kernel"
     kdir.mkdir(parents=True)
     (kdir / "netbsd-DIAGNOSTIC.gz").write_bytes(b"k")
-    assert config.resolve_kernel("sets:DIAGNOSTIC", dist) == (
-        kdir / "netbsd-DIAGNOSTIC.gz", "")
+    assert config.resolve_kernel("sets:DIAGNOSTIC", dist) == (kdir / "netbsd-DIAGNOSTIC.gz", "")
     url = config.default_sets_url("10.1", "amd64")
     assert config.resolve_kernel("sets:DIAGNOSTIC", url) == (
-        None, url + "binary/kernel/netbsd-DIAGNOSTIC.gz")
+        None,
+        url + "binary/kernel/netbsd-DIAGNOSTIC.gz",
+    )
 
 
 def test_kernel_file_and_bad_specs(tmp_path: Path) -> None:

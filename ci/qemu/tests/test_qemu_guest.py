@@ -33,9 +33,12 @@ def test_shellcheck_clean() -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck missing: apt-get install shellcheck")
     # SC2015 (A && B || fail) is the intended idiom; SC1091: sourced at run time.
-    proc = subprocess.run(["shellcheck", "-s", "sh", "-e", "SC2015,SC1091",
-                           *map(str, SHELL_FILES)], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        ["shellcheck", "-s", "sh", "-e", "SC2015,SC1091", *map(str, SHELL_FILES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout
 
 
@@ -56,14 +59,21 @@ def test_every_test_case_is_registered() -> None:
         for line in text.splitlines():
             if line.startswith(("atf_test_case ", "tc ")):
                 declared.add(line.split()[1])
-        added = {line.split()[1] for line in text.splitlines()
-                 if line.strip().startswith("atf_add_test_case ")}
+        added = {
+            line.split()[1]
+            for line in text.splitlines()
+            if line.strip().startswith("atf_add_test_case ")
+        }
         assert declared and declared == added, path.name
 
 
 def configure(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", str(SCRIPT), "configure-boot", str(root)],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["sh", str(SCRIPT), "configure-boot", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_configure_boot_on_a_fresh_etc(tmp_path: Path) -> None:
@@ -80,13 +90,15 @@ def test_configure_boot_edits_and_is_idempotent(tmp_path: Path) -> None:
     (etc / "modules.conf").write_text("# boot-time modules\n#secmodel_cell\nnfs\n")
     (etc / "rc.conf").write_text(
         "if [ -r /etc/defaults/rc.conf ]; then\n\t. /etc/defaults/rc.conf\nfi\n"
-        "rc_configured=YES\nmodules=NO\nsshd=YES\n  modules=maybe\n")
+        "rc_configured=YES\nmodules=NO\nsshd=YES\n  modules=maybe\n"
+    )
     assert configure(tmp_path).returncode == 0
     once = ((etc / "modules.conf").read_text(), (etc / "rc.conf").read_text())
     assert once[0] == "# boot-time modules\n#secmodel_cell\nnfs\nsecmodel_cell\n"
     assert once[1] == (
         "if [ -r /etc/defaults/rc.conf ]; then\n\t. /etc/defaults/rc.conf\nfi\n"
-        "rc_configured=YES\nsshd=YES\nmodules=YES\n")
+        "rc_configured=YES\nsshd=YES\nmodules=YES\n"
+    )
     assert configure(tmp_path).returncode == 0
     assert ((etc / "modules.conf").read_text(), (etc / "rc.conf").read_text()) == once
     assert not list(etc.glob("rc.conf.cells.*"))
@@ -99,11 +111,13 @@ def test_configure_boot_refuses_a_missing_etc(tmp_path: Path) -> None:
 
 
 def test_unknown_step_and_usage(tmp_path: Path) -> None:
-    proc = subprocess.run(["sh", str(SCRIPT), "frobnicate"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        ["sh", str(SCRIPT), "frobnicate"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1 and "unknown step 'frobnicate'" in proc.stderr
-    proc = subprocess.run(["sh", str(SCRIPT), "save", "/x"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        ["sh", str(SCRIPT), "save", "/x"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1 and "usage: save OUT DEV MAX_KIB" in proc.stderr
 
 
@@ -111,8 +125,12 @@ def test_save_refuses_a_non_raw_disk(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     disk = tmp_path / "disk.img"
     disk.write_bytes(b"\0" * 1024)
-    proc = subprocess.run(["sh", str(SCRIPT), "save", str(tmp_path / "out"), str(disk), "100"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["sh", str(SCRIPT), "save", str(tmp_path / "out"), str(disk), "100"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1 and "is not a raw disk" in proc.stderr
     assert disk.read_bytes() == b"\0" * 1024
 
@@ -124,9 +142,21 @@ needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc not installed: apt-get i
 @needs_gcc
 def test_cellprobe_syntax_against_the_abi_header() -> None:
     proc = subprocess.run(
-        ["gcc", "-std=gnu99", "-fsyntax-only", "-Wall", "-Wextra", "-Werror",
-         "-I", str(ABI_DIR), str(ATF / "cellprobe.c")],
-        capture_output=True, text=True, check=False)
+        [
+            "gcc",
+            "-std=gnu99",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-I",
+            str(ABI_DIR),
+            str(ATF / "cellprobe.c"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -135,14 +165,28 @@ def cellprobe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if GCC is None:
         pytest.skip("gcc not installed: apt-get install gcc")
     out = tmp_path_factory.mktemp("probe") / "cellprobe"
-    subprocess.run(["gcc", "-std=gnu99", "-O1", "-Wall", "-Werror", "-I", str(ABI_DIR),
-                    "-o", str(out), str(ATF / "cellprobe.c")], check=True)
+    subprocess.run(
+        [
+            "gcc",
+            "-std=gnu99",
+            "-O1",
+            "-Wall",
+            "-Werror",
+            "-I",
+            str(ABI_DIR),
+            "-o",
+            str(out),
+            str(ATF / "cellprobe.c"),
+        ],
+        check=True,
+    )
     return out
 
 
 def run_probe(probe: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(probe), *args], capture_output=True, text=True,
-                          check=False, timeout=30)
+    return subprocess.run(
+        [str(probe), *args], capture_output=True, text=True, check=False, timeout=30
+    )
 
 
 def test_portable_probes_run(cellprobe: Path) -> None:
@@ -190,7 +234,8 @@ def test_bodies_and_cleanups_load_the_helpers_first(path: Path) -> None:
         if line.endswith(("_body()", "_cleanup()")):
             assert lines[i + 1] == "{" and lines[i + 2] == "\tcommon", (path.name, line)
     assert "atf_get_srcdir" not in "\n".join(
-        ln for ln in lines if not ln.startswith(("\t", "#"))), "srcdir used outside a test case"
+        ln for ln in lines if not ln.startswith(("\t", "#"))
+    ), "srcdir used outside a test case"
 
 
 SHIM = Path(__file__).resolve().parent / "nbshim"
@@ -216,11 +261,31 @@ def test_cellprobe_netbsd_code_against_netbsd_headers(tmp_path: Path) -> None:
     (inc / "machine").symlink_to(sys_dir / "arch" / "amd64" / "include")
     (inc / "x86").symlink_to(sys_dir / "arch" / "x86" / "include")
     proc = subprocess.run(
-        ["gcc", "-std=gnu99", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-nostdinc",
-         "-D__NetBSD__", "-D_NETBSD_SOURCE", "-D__x86_64__", "-I", str(inc),
-         "-I", str(sys_dir), "-I", str(sys_dir.parent / "common" / "include"),
-         "-I", str(ABI_DIR), str(ATF / "cellprobe.c")],
-        capture_output=True, text=True, check=False)
+        [
+            "gcc",
+            "-std=gnu99",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-nostdinc",
+            "-D__NetBSD__",
+            "-D_NETBSD_SOURCE",
+            "-D__x86_64__",
+            "-I",
+            str(inc),
+            "-I",
+            str(sys_dir),
+            "-I",
+            str(sys_dir.parent / "common" / "include"),
+            "-I",
+            str(ABI_DIR),
+            str(ATF / "cellprobe.c"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
 
 

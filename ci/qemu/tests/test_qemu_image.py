@@ -24,8 +24,12 @@ def small_tree(root: Path) -> Path:
     deep = root / "a" / "b" / "c" / "d" / "e" / "f" / "g" / "h" / "i"
     deep.mkdir(parents=True)
     (deep / "a_rather_long_file_name_beyond_8.3_rules.txt").write_text("deep\n")
-    for junk in (".venv/bin/python", ".git/HEAD", "x/__pycache__/m.pyc",
-                 "ci/qemu/work/10.1-amd64/wd0.img"):
+    for junk in (
+        ".venv/bin/python",
+        ".git/HEAD",
+        "x/__pycache__/m.pyc",
+        "ci/qemu/work/10.1-amd64/wd0.img",
+    ):
         (root / junk).parent.mkdir(parents=True, exist_ok=True)
         (root / junk).write_text("junk")
     return root
@@ -57,8 +61,9 @@ def test_tar_disk_round_trip(tmp_path: Path) -> None:
     files = image.project_files(root)
     kernel = tmp_path / "netbsd-DIAGNOSTIC.gz"
     kernel.write_bytes(b"kernel")
-    out = image.build_tar_disk(root, files, tmp_path / "p.tar",
-                               {".cells-kernel/netbsd-DIAGNOSTIC.gz": kernel})
+    out = image.build_tar_disk(
+        root, files, tmp_path / "p.tar", {".cells-kernel/netbsd-DIAGNOSTIC.gz": kernel}
+    )
     assert out.stat().st_size % image.TAR_PAD == 0
     with tarfile.open(out) as tar:
         names = tar.getnames()
@@ -68,15 +73,18 @@ def test_tar_disk_round_trip(tmp_path: Path) -> None:
     assert ".cells-kernel/netbsd-DIAGNOSTIC.gz" in names
 
 
-@pytest.mark.parametrize(("tool", "head"), [
-    ("xorriso", ["xorriso", "-as", "mkisofs"]),
-    ("genisoimage", ["genisoimage"]),
-    ("mkisofs", ["mkisofs"]),
-])
+@pytest.mark.parametrize(
+    ("tool", "head"),
+    [
+        ("xorriso", ["xorriso", "-as", "mkisofs"]),
+        ("genisoimage", ["genisoimage"]),
+        ("mkisofs", ["mkisofs"]),
+    ],
+)
 def test_iso_argv(tool: str, head: list[str]) -> None:
     argv = image.iso_argv(tool, Path("/o.iso"), Path("/src"))
     assert argv[: len(head)] == head
-    assert argv[len(head):] == ["-quiet", "-R", "-V", "CELLS", "-o", "/o.iso", "/src"]
+    assert argv[len(head) :] == ["-quiet", "-R", "-V", "CELLS", "-o", "/o.iso", "/src"]
 
 
 def test_iso_build_for_real(tmp_path: Path) -> None:
@@ -88,8 +96,9 @@ def test_iso_build_for_real(tmp_path: Path) -> None:
     root = small_tree(tmp_path / "tree")
     files = image.project_files(root)
     out = image.build_iso(root, files, tmp_path / "p.iso", tool, 60.0)
-    listing = subprocess.run(["isoinfo", "-R", "-l", "-i", str(out)], capture_output=True,
-                             text=True, check=True).stdout
+    listing = subprocess.run(
+        ["isoinfo", "-R", "-l", "-i", str(out)], capture_output=True, text=True, check=True
+    ).stdout
     assert "cells-guest.sh" in listing
     assert "a_rather_long_file_name_beyond_8.3_rules.txt" in listing
     assert "-r-xr-xr-x" in listing or "-rwxr-xr-x" in listing  # Rock Ridge modes kept
@@ -104,8 +113,7 @@ def test_iso_tool_failure_is_one_line(tmp_path: Path) -> None:
     fake.chmod(0o755)
     root = small_tree(tmp_path / "tree")
     with pytest.raises(HarnessError, match=r"genisoimage failed .*: genisoimage: boom"):
-        image.build_iso(root, ["kmod/secmodel_cell/Makefile"], tmp_path / "p.iso",
-                        str(fake), 10.0)
+        image.build_iso(root, ["kmod/secmodel_cell/Makefile"], tmp_path / "p.iso", str(fake), 10.0)
 
 
 def test_tar_disk_is_plain_ustar_and_refuses_overlong_names(tmp_path: Path) -> None:

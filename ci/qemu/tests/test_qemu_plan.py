@@ -10,8 +10,12 @@ from ci.qemu.tests.fakes import PASSING_TPS
 
 def cfg(**kw: object) -> config.RunConfig:
     base: dict[str, object] = {
-        "release": "10.1", "arch": "amd64", "dist": "https://x/NetBSD-10.1/amd64/",
-        "work_dir": Path("/w"), "repo_root": Path("/r"), "kvm": True,
+        "release": "10.1",
+        "arch": "amd64",
+        "dist": "https://x/NetBSD-10.1/amd64/",
+        "work_dir": Path("/w"),
+        "repo_root": Path("/r"),
+        "kvm": True,
     }
     base.update(kw)
     return config.RunConfig(**base)  # type: ignore[arg-type]
@@ -23,8 +27,10 @@ def commands(cmds: list[plan.GuestCommand]) -> list[str]:
 
 def test_stage1_builds_installs_and_configures() -> None:
     got = commands(plan.stage1(cfg(), vmm.guest_devices("iso")))
-    assert got[0].startswith("rm -rf /usr/cells && mkdir -p /usr/cells /mnt/cells && "
-                             "mount -t cd9660 -o ro /dev/cd0a /mnt/cells")
+    assert got[0].startswith(
+        "rm -rf /usr/cells && mkdir -p /usr/cells /mnt/cells && "
+        "mount -t cd9660 -o ro /dev/cd0a /mnt/cells"
+    )
     assert got[1:] == [
         "sh /usr/cells/ci/qemu/guest/cells-guest.sh build /usr/cells",
         "sh /usr/cells/ci/qemu/guest/cells-guest.sh install-module /usr/cells",
@@ -35,19 +41,23 @@ def test_stage1_builds_installs_and_configures() -> None:
 def test_stage1_tar_unpacks_from_the_raw_disk() -> None:
     first = plan.stage1(cfg(), vmm.guest_devices("tar"))[0]
     assert first.command == (
-        "rm -rf /usr/cells && mkdir -p /usr/cells && (cd /usr/cells && tar -xpf /dev/rwd2d)")
+        "rm -rf /usr/cells && mkdir -p /usr/cells && (cd /usr/cells && tar -xpf /dev/rwd2d)"
+    )
 
 
 def test_stage1_kernel_choices() -> None:
-    with_file = commands(plan.stage1(cfg(kernel=Path("/k/netbsd-DIAGNOSTIC.gz")),
-                                     vmm.guest_devices("iso")))
-    assert ("sh /usr/cells/ci/qemu/guest/cells-guest.sh install-kernel"
-            " /usr/cells/.cells-kernel/netbsd-DIAGNOSTIC.gz") in with_file
-    built = plan.stage1(cfg(kernel_options=("DIAGNOSTIC", "LOCKDEBUG")),
-                        vmm.guest_devices("iso"))
+    with_file = commands(
+        plan.stage1(cfg(kernel=Path("/k/netbsd-DIAGNOSTIC.gz")), vmm.guest_devices("iso"))
+    )
+    assert (
+        "sh /usr/cells/ci/qemu/guest/cells-guest.sh install-kernel"
+        " /usr/cells/.cells-kernel/netbsd-DIAGNOSTIC.gz"
+    ) in with_file
+    built = plan.stage1(cfg(kernel_options=("DIAGNOSTIC", "LOCKDEBUG")), vmm.guest_devices("iso"))
     kernel = [c for c in built if c.step == "kernel"]
     assert [c.command for c in kernel] == [
-        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build-kernel DIAGNOSTIC LOCKDEBUG"]
+        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build-kernel DIAGNOSTIC LOCKDEBUG"
+    ]
     # The boot configuration comes last, after any kernel is in place.
     assert built[-1].command.endswith("configure-boot /")
 
@@ -57,31 +67,38 @@ def test_stage2_order_and_python_modes() -> None:
     assert [c.command.split()[2] for c in got] == ["status", "run-tests", "save"]
     assert got[-1].command.endswith("save /var/tmp/cells-results /dev/rwd1d 57600")
     assert got[-1].must_succeed and not got[1].must_succeed
-    got = plan.stage2(cfg(python_tests="require", pkg_path="https://p/All"),
-                      vmm.guest_devices("iso"))
-    assert ("python-tests /usr/cells /var/tmp/cells-results require https://p/All"
-            in got[2].command)
+    got = plan.stage2(
+        cfg(python_tests="require", pkg_path="https://p/All"), vmm.guest_devices("iso")
+    )
+    assert "python-tests /usr/cells /var/tmp/cells-results require https://p/All" in got[2].command
 
 
 def test_arguments_are_quoted() -> None:
     assert plan.guest("build-kernel", "A B", "C;rm") == (
-        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build-kernel 'A B' 'C;rm'")
+        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build-kernel 'A B' 'C;rm'"
+    )
 
 
 def test_reboot_probe_parsing() -> None:
     echo = "# sh /usr/cells/ci/qemu/guest/cells-guest.sh reboot-probe /usr/cells\r\n"
     assert plan.reboot_probe_result(echo) is None
-    assert plan.reboot_probe_result(
-        echo + "reboot-probe: calling reboot(RB_HALT|RB_NOSYNC)\r\n"
-        "reboot-probe: EPERM\r\n") == "EPERM"
+    assert (
+        plan.reboot_probe_result(
+            echo + "reboot-probe: calling reboot(RB_HALT|RB_NOSYNC)\r\nreboot-probe: EPERM\r\n"
+        )
+        == "EPERM"
+    )
     assert plan.reboot_probe_result("reboot-probe: calling\r\n[ 12.3] halted\r\n") is None
 
 
 def verdict(**kw: object) -> plan.Verdict:
     args: dict[str, object] = {
-        "tps": tps.parse_tps(PASSING_TPS), "atf_status": 0,
-        "python_status": "skipped: no Python in the guest", "python_mode": "auto",
-        "reboot_probe": "EPERM", "reboot_probe_wanted": True,
+        "tps": tps.parse_tps(PASSING_TPS),
+        "atf_status": 0,
+        "python_status": "skipped: no Python in the guest",
+        "python_mode": "auto",
+        "reboot_probe": "EPERM",
+        "reboot_probe_wanted": True,
     }
     args.update(kw)
     return plan.verdict(**args)  # type: ignore[arg-type]
@@ -102,9 +119,17 @@ def test_verdict_failures() -> None:
     assert verdict(reboot_probe=None, reboot_probe_wanted=False).status == 0
     assert verdict(python_status="ran: pytest -m netbsd exit 1 (1 failed)").status == 1
     assert verdict(python_mode="require").status == 1
-    assert verdict(python_mode="require",
-                   python_status="ran: pytest -m netbsd exit 0 (9 passed)").status == 0
+    assert (
+        verdict(
+            python_mode="require", python_status="ran: pytest -m netbsd exit 0 (9 passed)"
+        ).status
+        == 0
+    )
     # Nothing collected: tolerated unless the Python tests are required.
     assert verdict(python_status="ran: pytest -m netbsd exit 5 (no tests)").status == 0
-    assert verdict(python_mode="require",
-                   python_status="ran: pytest -m netbsd exit 5 (no tests)").status == 1
+    assert (
+        verdict(
+            python_mode="require", python_status="ran: pytest -m netbsd exit 5 (no tests)"
+        ).status
+        == 1
+    )

@@ -36,12 +36,24 @@ def guest(monkeypatch: pytest.MonkeyPatch) -> Guest:
 
 
 def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
-    return ["--tree", str(tree), "--work-dir", str(tmp_path / "work"), "--accel", "tcg",
-            "--image", "tar", "--python-tests", "off", *extra]
+    return [
+        "--tree",
+        str(tree),
+        "--work-dir",
+        str(tmp_path / "work"),
+        "--accel",
+        "tcg",
+        "--image",
+        "tar",
+        "--python-tests",
+        "off",
+        *extra,
+    ]
 
 
-def test_dry_run_prints_the_plan(tree: Path, tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_prints_the_plan(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run.main([*argv(tree, tmp_path), "--dry-run", "--release", ""]) == 0
     out = capsys.readouterr().out
     assert "distribution: https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/" in out
@@ -50,8 +62,9 @@ def test_dry_run_prints_the_plan(tree: Path, tmp_path: Path,
     assert "boot 2 [reboot-probe, 720 s]" in out
 
 
-def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_passing_run(
+    tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run.main(argv(tree, tmp_path)) == 0
     out = capsys.readouterr().out
     assert "atf: 2 passed, 0 failed" in out and "result: PASS" in out
@@ -61,16 +74,30 @@ def test_a_passing_run(tree: Path, tmp_path: Path, guest: Guest,
     # install once (persistent), boot 1 persistent, boot 2 on a snapshot
     assert [i["persist"] for i in guest.instances] == [True, True, False]
     assert [Path(i["structured_log_file"]).name for i in guest.instances] == [
-        "anita-install.log", "anita-boot1.log", "anita-boot2.log"]
+        "anita-install.log",
+        "anita-boot1.log",
+        "anita-boot2.log",
+    ]
     assert all(i["vmm"] == "qemu" and i["image_format"] == "sparse" for i in guest.instances)
     assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
     assert guest.instances[0]["dist"] == (
-        "dist", "https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/", config.SETS)
+        "dist",
+        "https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/",
+        config.SETS,
+    )
     assert len(guest.boots) == 2 and guest.boots[0] == guest.boots[1]
     assert any("project.tar" in a for a in guest.boots[0])
     steps = [c.split()[2] if c.startswith("sh ") else "unpack" for c in guest.commands]
-    assert steps == ["unpack", "build", "install-module", "configure-boot",
-                     "status", "run-tests", "save", "reboot-probe"]
+    assert steps == [
+        "unpack",
+        "build",
+        "install-module",
+        "configure-boot",
+        "status",
+        "run-tests",
+        "save",
+        "reboot-probe",
+    ]
     run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
     assert (run_dir / "steps.json").is_file()
     assert (run_dir / "results" / "cells-results" / "atf.tps").read_text() == PASSING_TPS
@@ -90,10 +117,12 @@ def test_a_half_finished_install_is_redone(tree: Path, tmp_path: Path, guest: Gu
     assert (base / "wd0.img").read_bytes() == b"kept"
 
 
-def test_failing_tests_exit_1(tree: Path, tmp_path: Path, guest: Guest,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_failing_tests_exit_1(
+    tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]
+) -> None:
     guest.tps = PASSING_TPS.replace(
-        "cross_signal, passed", "cross_signal, failed, got 'ok', want 'EPERM'")
+        "cross_signal, passed", "cross_signal, failed, got 'ok', want 'EPERM'"
+    )
     guest.atf_status = 1
     assert run.main(argv(tree, tmp_path)) == 1
     out = capsys.readouterr().out
@@ -101,23 +130,26 @@ def test_failing_tests_exit_1(tree: Path, tmp_path: Path, guest: Guest,
     assert "result: FAIL" in out
 
 
-def test_an_allowed_reboot_fails_the_run(tree: Path, tmp_path: Path, guest: Guest,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_allowed_reboot_fails_the_run(
+    tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]
+) -> None:
     guest.reboot_answer = "halted"
     assert run.main(argv(tree, tmp_path)) == 1
     assert "reboot-probe: FAIL" in capsys.readouterr().out
 
 
 def test_an_unexpected_reboot_errno_fails_but_still_halts(
-        tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]) -> None:
+    tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]
+) -> None:
     guest.reboot_answer = "EINVAL"
     assert run.main(argv(tree, tmp_path)) == 1
     assert "reboot-probe: FAIL (EINVAL)" in capsys.readouterr().out
     assert guest.halts == 2
 
 
-def test_a_failed_build_is_one_line_exit_2(tree: Path, tmp_path: Path, guest: Guest,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_build_is_one_line_exit_2(
+    tree: Path, tmp_path: Path, guest: Guest, capsys: pytest.CaptureFixture[str]
+) -> None:
     guest.status_for["cells-guest.sh build "] = 1
     assert run.main(argv(tree, tmp_path)) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
@@ -125,9 +157,13 @@ def test_a_failed_build_is_one_line_exit_2(tree: Path, tmp_path: Path, guest: Gu
     assert not any("run-tests" in c for c in guest.commands)
 
 
-def test_a_hung_step_is_killed(tree: Path, tmp_path: Path, guest: Guest,
-                               monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_hung_step_is_killed(
+    tree: Path,
+    tmp_path: Path,
+    guest: Guest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     anita = sys.modules["anita"]
     original = anita.Anita.shell_cmd
 
@@ -147,9 +183,9 @@ def test_a_hung_step_is_killed(tree: Path, tmp_path: Path, guest: Guest,
     assert '"status": "timeout"' in (run_dir / "steps.json").read_text()
 
 
-def test_the_unrelated_anita_stops_the_run(tree: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_unrelated_anita_stops_the_run(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "anita", unrelated_anita())
     assert run.main(argv(tree, tmp_path)) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -157,13 +193,17 @@ def test_the_unrelated_anita_stops_the_run(tree: Path, tmp_path: Path,
     assert not (tmp_path / "work").exists()
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--kernel", "/no/such/kernel"], "--kernel /no/such/kernel: no such file"),
-    (["--sets", "/no/such/dir"], "is not a directory"),
-    (["--release", "x.y"], "is not a NetBSD release number"),
-])
-def test_bad_input_is_one_line(tree: Path, tmp_path: Path, extra: list[str], message: str,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--kernel", "/no/such/kernel"], "--kernel /no/such/kernel: no such file"),
+        (["--sets", "/no/such/dir"], "is not a directory"),
+        (["--release", "x.y"], "is not a NetBSD release number"),
+    ],
+)
+def test_bad_input_is_one_line(
+    tree: Path, tmp_path: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run.main([*argv(tree, tmp_path), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
@@ -189,8 +229,10 @@ def test_a_kernel_file_travels_on_the_image(tree: Path, tmp_path: Path, guest: G
     kernel = tmp_path / "netbsd-DIAGNOSTIC.gz"
     kernel.write_bytes(b"kernel")
     assert run.main([*argv(tree, tmp_path), "--kernel", str(kernel)]) == 0
-    assert ("sh /usr/cells/ci/qemu/guest/cells-guest.sh install-kernel"
-            " /usr/cells/.cells-kernel/netbsd-DIAGNOSTIC.gz") in guest.commands
+    assert (
+        "sh /usr/cells/ci/qemu/guest/cells-guest.sh install-kernel"
+        " /usr/cells/.cells-kernel/netbsd-DIAGNOSTIC.gz"
+    ) in guest.commands
     run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
     import tarfile
 
@@ -198,9 +240,13 @@ def test_a_kernel_file_travels_on_the_image(tree: Path, tmp_path: Path, guest: G
         assert ".cells-kernel/netbsd-DIAGNOSTIC.gz" in tar.getnames()
 
 
-def test_a_guest_panic_ends_the_run_at_once(tree: Path, tmp_path: Path, guest: Guest,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_guest_panic_ends_the_run_at_once(
+    tree: Path,
+    tmp_path: Path,
+    guest: Guest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     anita = sys.modules["anita"]
     original = anita.Anita.shell_cmd
 

@@ -69,28 +69,43 @@ def test_real_anita_starts_qemu_with_our_arguments(tmp_path: Path) -> None:
     iso = image.build_iso(tmp_path / "tree", ["f"], run / "project.iso", tool, 30.0)
     scratch = image.make_scratch(run / "results.img", 1)
     kvm, _ = vmm.kvm_usable()
-    dist = anita.distribution(
-        config.default_sets_url("10.1", "amd64"), sets=list(config.SETS))
+    dist = anita.distribution(config.default_sets_url("10.1", "amd64"), sets=list(config.SETS))
     tee = session.ConsoleTee(run / "console.log", None)
-    guest = session.GuestSession(anita, dist, run, vmm.accel_args(kvm, 1), persist=False,
-                                 disk_size="1G", memory="64M", console=tee,
-                                 structured_log=run / "anita-boot.log")
+    guest = session.GuestSession(
+        anita,
+        dist,
+        run,
+        vmm.accel_args(kvm, 1),
+        persist=False,
+        disk_size="1G",
+        memory="64M",
+        console=tee,
+        structured_log=run / "anita-boot.log",
+    )
     log = StepLog()
     with pytest.raises(StepTimeout):
-        run_step("boot", 5.0, lambda: guest.boot(
-            vmm.boot_args(str(iso), "iso", str(scratch), network=False)), log, guest.kill)
+        run_step(
+            "boot",
+            5.0,
+            lambda: guest.boot(vmm.boot_args(str(iso), "iso", str(scratch), network=False)),
+            log,
+            guest.kill,
+        )
     tee.close()
     text = (run / "console.log").read_text(errors="replace")
     assert "SeaBIOS" in text and "Booting from" in text
     assert log.records[-1].status == "timeout"
-    left = subprocess.run(["pgrep", "-f", str(run / "wd0.img")], capture_output=True,
-                          text=True, check=False).stdout
+    left = subprocess.run(
+        ["pgrep", "-f", str(run / "wd0.img")], capture_output=True, text=True, check=False
+    ).stdout
     assert left == "", f"QEMU still running: {left}"
 
 
-PANIC = (b"[  42.1234567] panic: kernel diagnostic assertion \"error == 0\" failed:"
-         b" file \"../../../../kern/kern_auth.c\", line 1067\r\n"
-         b"[  42.1234567] cpu0: Begin traceback...\r\n")
+PANIC = (
+    b'[  42.1234567] panic: kernel diagnostic assertion "error == 0" failed:'
+    b' file "../../../../kern/kern_auth.c", line 1067\r\n'
+    b"[  42.1234567] cpu0: Begin traceback...\r\n"
+)
 
 
 def test_a_panic_on_the_console_stops_the_wait(tmp_path: Path) -> None:

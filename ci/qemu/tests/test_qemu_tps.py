@@ -80,16 +80,18 @@ def test_no_test_cases_is_not_a_pass() -> None:
     assert not s.ok
 
 
-@pytest.mark.parametrize("bad", [
-    "",
-    "hello\n",
-    'Content-Type: application/X-atf-tps; version="2"\n',
-    'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\nbogus\n',
-    'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\n'
-    "tc-start: 1.0, orphan\n",
-    'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\n'
-    "tp-start: 1.0, p, 1\ntc-start: 1.1, a\ntc-end: 1.2, b, passed\n",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "hello\n",
+        'Content-Type: application/X-atf-tps; version="2"\n',
+        'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\nbogus\n',
+        'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\ntc-start: 1.0, orphan\n',
+        'Content-Type: application/X-atf-tps; version="3"\n\ntps-count: 1\n'
+        "tp-start: 1.0, p, 1\ntc-start: 1.1, a\ntc-end: 1.2, b, passed\n",
+    ],
+)
 def test_malformed_streams_are_refused(bad: str) -> None:
     with pytest.raises(tps.TpsError):
         tps.parse_tps(bad)
@@ -97,5 +99,9 @@ def test_malformed_streams_are_refused(bad: str) -> None:
 
 def test_ticker_summary() -> None:
     assert tps.parse_ticker_summary(TICKER) == {
-        "passed": 1, "failed": 1, "expected failed": 1, "skipped": 1}
+        "passed": 1,
+        "failed": 1,
+        "expected failed": 1,
+        "skipped": 1,
+    }
     assert tps.parse_ticker_summary("no summary here\n") is None

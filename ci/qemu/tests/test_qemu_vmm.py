@@ -30,9 +30,12 @@ def test_kvm_unusable_when_not_kvm() -> None:
 def test_iso_boot_args_attach_the_scratch_disk_then_a_cd() -> None:
     args = vmm.boot_args("/w/project.iso", "iso", "/w/results.img", network=False)
     assert args == [
-        "-drive", "file=/w/results.img,format=raw,media=disk,index=1",
-        "-drive", "file=/w/project.iso,format=raw,media=cdrom,index=2,readonly=on",
-        "-nic", "none",
+        "-drive",
+        "file=/w/results.img,format=raw,media=disk,index=1",
+        "-drive",
+        "file=/w/project.iso,format=raw,media=cdrom,index=2,readonly=on",
+        "-nic",
+        "none",
     ]
     dev = vmm.guest_devices("iso")
     assert (dev.project, dev.scratch) == ("/dev/cd0a", "/dev/rwd1d")
@@ -49,4 +52,6 @@ def test_tar_boot_args_and_devices() -> None:
 
 def test_commas_in_paths_are_escaped() -> None:
     assert vmm.drive("/a,b/img", "disk", 1) == [
-        "-drive", "file=/a,,b/img,format=raw,media=disk,index=1"]
+        "-drive",
+        "file=/a,,b/img,format=raw,media=disk,index=1",
+    ]
