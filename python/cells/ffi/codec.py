@@ -26,6 +26,7 @@ from cells.kernel.api import (
     RlimitName,
     Stats,
 )
+from cells.kernel.rlimits import UNLIMITED
 
 PROFILE_CODES: dict[str, int] = {
     "low": lib.CELL_PROFILE_LOW,
@@ -47,6 +48,16 @@ _RLIMIT_NAMES: dict[int, RlimitName] = {code: name for name, code in RLIMIT_CODE
 assert tuple(PROFILE_CODES) == PROFILES and tuple(OVERRIDE_FLAGS) == OVERRIDES
 
 U64_MAX = 2**64 - 1
+
+
+def _limit_to_abi(value: int) -> int:
+    """An rlimit amount for the ABI: "no limit" is the largest value, which
+    the kernel clamps to RLIM_INFINITY."""
+    return U64_MAX if value == UNLIMITED else value
+
+
+def _limit_from_abi(value: int) -> int:
+    return UNLIMITED if value == U64_MAX else value
 
 
 def scope_names() -> list[str]:
@@ -121,11 +132,12 @@ def encode_create(spec: CellSpec) -> Any:
     for i, rl in enumerate(spec.rlimits):
         if rl.resource not in RLIMIT_CODES:
             raise _invalid(what, f"unknown rlimit '{rl.resource}' (use {', '.join(RLIMIT_CODES)})")
-        if not (0 <= rl.soft <= U64_MAX and 0 <= rl.hard <= U64_MAX):
+        soft, hard = _limit_to_abi(rl.soft), _limit_to_abi(rl.hard)
+        if not (0 <= soft <= U64_MAX and 0 <= hard <= U64_MAX):
             raise _invalid(what, f"rlimit {rl.resource} is out of range (0-{U64_MAX})")
         req.cr_rlimits[i].crl_resource = RLIMIT_CODES[rl.resource]
-        req.cr_rlimits[i].crl_soft = rl.soft
-        req.cr_rlimits[i].crl_hard = rl.hard
+        req.cr_rlimits[i].crl_soft = soft
+        req.cr_rlimits[i].crl_hard = hard
     req.cr_nrlimits = len(spec.rlimits)
     return req
 
@@ -207,8 +219,8 @@ def decode_info(
         rlimits=tuple(
             Rlimit(
                 _RLIMIT_NAMES.get(int(rl.crl_resource), "nofile"),
-                int(rl.crl_soft),
-                int(rl.crl_hard),
+                _limit_from_abi(int(rl.crl_soft)),
+                _limit_from_abi(int(rl.crl_hard)),
             )
             for rl in (info.ci_rlimits[i] for i in range(info.ci_nrlimits))
         ),

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cells.errors import InvalidArgument
-from cells.kernel.api import RLIMIT_NAMES, CellRef, Rlimit, RlimitName
+from cells.kernel.api import CellRef, Rlimit
+from cells.kernel.rlimits import UNLIMITED
+from cells.kernel.rlimits import parse_rlimit as parse_rlimit
 
 Stream = Literal["stdout", "stderr"]
 RestartMode = Literal["no", "on-failure", "always"]
@@ -23,8 +25,8 @@ RestartMode = Literal["no", "on-failure", "always"]
 #: A log sink receives every output line of a service: (service, stream, line).
 LogSink = Callable[[str, Stream, str], None]
 
-#: Value of an rlimit meaning "no limit" (as `resource.RLIM_INFINITY`).
-RLIM_INFINITY = -1
+#: Value of an rlimit meaning "no limit" (cells.kernel.rlimits.UNLIMITED).
+RLIM_INFINITY = UNLIMITED
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
 
@@ -102,39 +104,6 @@ def parse_restart(text: str) -> RestartPolicy:
     raise InvalidArgument(
         f"restart policy {text!r}: expected no, always, on-failure or on-failure:N"
     )
-
-
-def _parse_limit_value(text: str, where: str) -> int:
-    if text in ("unlimited", "infinity", "inf"):
-        return RLIM_INFINITY
-    scale = 1
-    suffixes = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    if text and text[-1].lower() in suffixes:
-        scale = suffixes[text[-1].lower()]
-        text = text[:-1]
-    if not text.isdigit():
-        raise InvalidArgument(
-            f"rlimit {where}: {text!r} is not a number (use N, Nk, Nm, Ng or unlimited)"
-        )
-    return int(text) * scale
-
-
-def parse_rlimit(text: str) -> Rlimit:
-    """Parse `NAME=SOFT` or `NAME=SOFT:HARD` (NAME one of nofile, as, core, nproc)."""
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    if not sep or name not in RLIMIT_NAMES:
-        raise InvalidArgument(
-            f"rlimit {text!r}: expected NAME=SOFT[:HARD] with NAME one of "
-            + ", ".join(RLIMIT_NAMES)
-        )
-    soft_text, _, hard_text = value.partition(":")
-    soft = _parse_limit_value(soft_text.strip(), text)
-    hard = _parse_limit_value(hard_text.strip(), text) if hard_text else soft
-    if hard != RLIM_INFINITY and (soft == RLIM_INFINITY or soft > hard):
-        raise InvalidArgument(f"rlimit {text!r}: the soft limit is above the hard limit")
-    resource: RlimitName = name
-    return Rlimit(resource=resource, soft=soft, hard=hard)
 
 
 def validate_spec(spec: ServiceSpec) -> None:

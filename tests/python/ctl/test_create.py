@@ -83,10 +83,6 @@ def test_default_profile_is_high(cellctl: Any, make_root: Any) -> None:
             ["x", "--bind-addr", "localhost"],
             "create cell 'x': 'localhost' is not an IPv4 or IPv6 address",
         ),
-        (
-            ["x", "--rlimit", "core=9:1"],
-            "create cell 'x': rlimit core: soft limit 9 is above hard limit 1",
-        ),
         (["web"], "create cell 'web': a cell with that name already exists"),
         (["x", "--port", "443"], "create cell 'x': port 443 is reserved by cell 'web' (id 1)"),
     ],
@@ -128,8 +124,13 @@ def test_root_must_exist_and_be_a_directory(cellctl: Any, tmp_path: Path) -> Non
         ),
         (
             ["x", "--root", "/", "--rlimit", "stack=1"],
-            "Invalid value for '--rlimit': 'stack=1': use RESOURCE=SOFT[:HARD] with RESOURCE "
+            "Invalid value for '--rlimit': rlimit 'stack=1': expected NAME=SOFT[:HARD] with NAME "
             "one of nofile, as, core, nproc",
+        ),
+        (
+            ["x", "--root", "/", "--rlimit", "core=9:1"],
+            "Invalid value for '--rlimit': rlimit 'core=9:1': the soft limit is above the hard "
+            "limit",
         ),
         (
             ["x", "--root", "/", "--port", "http"],

@@ -67,7 +67,7 @@ def test_request_from_info_recreates_the_cell() -> None:
         ({"ports": (70000,)}, "port 70000 is out of range"),
         ({"bind_addrs": ("example.org",)}, "'example.org' is not an IPv4 or IPv6 address"),
         ({"bind_addrs": ("10.0.0.1",) * 9}, "9 bind addresses; at most 8"),
-        ({"rlimits": (Rlimit("nofile", -1, 5),)}, "rlimit nofile is out of range"),
+        ({"rlimits": (Rlimit("nofile", -2, 5),)}, "rlimit nofile is out of range"),
         ({"name": "a\0b"}, "name contains a NUL byte"),
     ],
 )
@@ -85,3 +85,17 @@ def test_long_names_are_the_cores_to_refuse() -> None:
     assert info.value.errno == errno.ENAMETOOLONG
     with pytest.raises(InvalidArgument, match="name is 65 bytes; at most 63"):
         codec.encode_create(CellSpec("x" * 65, "/"))
+
+
+def test_unlimited_travels_as_the_largest_abi_value() -> None:
+    """No limit is UNLIMITED in Python and 2**64-1 in the ABI (the kernel
+    clamps it to RLIM_INFINITY); it survives a round trip through the core."""
+    from cells.kernel.rlimits import UNLIMITED, parse_rlimit
+
+    spec = CellSpec(name="u", root="/", rlimits=(parse_rlimit("core=0:unlimited"),))
+    req = codec.encode_create(spec)
+    assert (req.cr_rlimits[0].crl_soft, req.cr_rlimits[0].crl_hard) == (0, 2**64 - 1)
+    core = Core()
+    cell_id, _ = core.create(req, 1, "create")
+    (rl,) = codec.decode_info(core.info(cell_id, 1, "read")).rlimits
+    assert (rl.resource, rl.soft, rl.hard) == ("core", 0, UNLIMITED)

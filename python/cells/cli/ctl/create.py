@@ -13,38 +13,16 @@ import click
 
 from cells.cli.app import Application, pass_app
 
-_SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-RLIMITS = ("nofile", "as", "core", "nproc")
-
-
-def parse_amount(text: str) -> int:
-    """An integer with an optional k/m/g/t suffix (powers of 1024)."""
-    text = text.strip().lower()
-    scale = _SUFFIX.get(text[-1:], 1)
-    digits = text[:-1] if scale != 1 else text
-    if not digits.isdigit():
-        raise ValueError(text)
-    return int(digits) * scale
-
 
 def parse_rlimit(text: str) -> Any:
     """An `Rlimit` from RESOURCE=SOFT[:HARD], e.g. nofile=1024 or as=1g:2g."""
-    from cells.kernel.api import Rlimit
+    from cells.errors import InvalidArgument
+    from cells.kernel.rlimits import parse_rlimit as parse
 
-    resource, sep, amounts = text.partition("=")
-    if not sep or resource not in RLIMITS:
-        raise click.BadParameter(
-            f"'{text}': use RESOURCE=SOFT[:HARD] with RESOURCE one of {', '.join(RLIMITS)}"
-        )
-    soft_text, _, hard_text = amounts.partition(":")
     try:
-        soft = parse_amount(soft_text)
-        hard = parse_amount(hard_text) if hard_text else soft
-    except ValueError:
-        raise click.BadParameter(
-            f"'{text}': amounts are integers with an optional k, m, g or t"
-        ) from None
-    return Rlimit(resource, soft, hard)  # type: ignore[arg-type]
+        return parse(text)
+    except InvalidArgument as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _rlimits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
