@@ -125,7 +125,9 @@ class Daemon:
         self._published = 0.0
         self.db = StateDB(paths.db)
         self.logstore = LogStore(paths.logs)
-        self.sup = Supervisor(kernel=kernel, on_event=self._on_event)
+        self.sup = Supervisor(
+            kernel=kernel, on_event=self._on_event, run_dir=paths.state_dir / "run"
+        )
         self.server = IpcServer(paths.socket, self.handle, check_peer=check_peer)
         self.use_syslog = sys.platform.startswith("netbsd") if use_syslog is None else use_syslog
         self.cells: dict[str, Cell] = {}
@@ -270,6 +272,8 @@ class Daemon:
         task.add_done_callback(self._tasks.discard)
 
     def _on_event(self, event: ServiceEvent) -> None:
+        if event.leftover and event.message:
+            self._report(event.message)
         self._dirty = True
         self._wake.set()
 

@@ -4,8 +4,13 @@
 (chroot, enter, rlimits, user/group, then exec), restarted by policy with
 capped exponential backoff, health-checked, stopped with TERM then KILL
 to its whole process group, its output forwarded line by line to a log
-sink (`SyslogSink` on NetBSD, `LogStore` on the sim).  Callers: `cellctl
-supervise`, the cellmgr daemon, `cellmgr logs` (the `LogStore` reader).
+sink (`SyslogSink` on NetBSD, `LogStore` on the sim).  Given a run dir,
+it records each running service process there (pid, process group, start
+stamp); before its first service starts it stops, TERM then KILL, the
+process groups that a supervisor on the same run dir killed with SIGKILL
+left running, and reports each as a `leftover` event; stale records are
+removed.  Callers: `cellctl supervise`, the cellmgr daemon, `cellmgr logs`
+(the `LogStore` reader).
 """
 
 from cells.supervisor.engine import EventCallback, Supervisor

@@ -7,6 +7,12 @@ those to its UIs).  One supervisor costs one reaper and, per running
 service, one asyncio task and two pipe readers: no thread and no extra
 process per service.  Callers: `cellctl supervise`, the cellmgr daemon.
 
+Given a `run_dir`, the engine keeps a record of every running service
+process there (`cells.supervisor.runrecord`); before its first service
+starts it stops the process groups a previous supervisor on the same run
+dir left running when it died without stopping them (SIGKILL), and
+reports each as a `leftover` event.
+
 Use it inside a running loop::
 
     sup = Supervisor(kernel=kernel, on_event=print)
@@ -21,11 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import time
 from collections.abc import Callable, Sequence
 
 from cells.errors import AlreadyExists, InvalidArgument, NotFound
 from cells.kernel.api import Kernel
 from cells.supervisor.reaper import ChildReaper
+from cells.supervisor.runrecord import RunRecords
 from cells.supervisor.service import RunnerContext, ServiceRunner
 from cells.supervisor.spec import ServiceSpec, validate_spec
 from cells.supervisor.status import ServiceEvent, ServiceStatus
@@ -42,11 +51,17 @@ class Supervisor:
         kernel: Kernel | None = None,
         on_event: EventCallback | None = None,
         use_sigchld: bool = True,
+        run_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._services: dict[str, ServiceRunner] = {}
         self._on_event = on_event
         self._reaper = ChildReaper(use_sigchld=use_sigchld)
-        self._ctx = RunnerContext(reaper=self._reaper, kernel=kernel, emit=self._emit)
+        self._records = None if run_dir is None else RunRecords(run_dir)
+        self._leftovers_checked = self._records is None
+        self._leftovers_lock = asyncio.Lock()
+        self._ctx = RunnerContext(
+            reaper=self._reaper, kernel=kernel, emit=self._emit, records=self._records
+        )
         self._shutdown: asyncio.Event | None = None
         self.event_errors = 0
 
@@ -99,8 +114,39 @@ class Supervisor:
         resets its restart counters.
         """
         runner = self._get(name)
+        await self.stop_leftovers()
         await runner.start()
         return runner.status()
+
+    async def stop_leftovers(self) -> list[str]:
+        """Stop what a dead supervisor on our run dir left running (once).
+
+        Called by the first `start()`; returns one line per process group
+        stopped, each also reported as a `leftover` event.
+        """
+        async with self._leftovers_lock:
+            if self._leftovers_checked or self._records is None:
+                return []
+            lines = await self._records.stop_leftovers()
+            self._leftovers_checked = True
+        for service, line in lines:
+            status = ServiceStatus(
+                name=service,
+                cell=None,
+                state="stopped",
+                pid=None,
+                restarts=0,
+                health_restarts=0,
+                exit_code=None,
+                exit_signal=None,
+                health="unknown",
+                since=time.time(),
+                started_at=None,
+                health_since=None,
+                message=line,
+            )
+            self._emit(ServiceEvent(service, "stopped", status, line, leftover=True))
+        return [line for _, line in lines]
 
     async def stop(self, name: str) -> ServiceStatus:
         """Stop the service and its process group; returns once it is down."""

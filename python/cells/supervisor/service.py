@@ -31,6 +31,7 @@ from cells.kernel.api import Kernel
 from cells.supervisor.childsetup import PlannedChild, plan_child_setup
 from cells.supervisor.output import OutputPump
 from cells.supervisor.reaper import ChildReaper, Watch
+from cells.supervisor.runrecord import RunRecords
 from cells.supervisor.spawn import SpawnError, spawn
 from cells.supervisor.spec import HealthcheckSpec, ServiceSpec, Stream
 from cells.supervisor.status import (
@@ -61,6 +62,7 @@ class RunnerContext:
     reaper: ChildReaper
     kernel: Kernel | None
     emit: Callable[[ServiceEvent], None]
+    records: RunRecords | None = None
 
 
 def signal_group(pgid: int, sig: int) -> None:
@@ -298,6 +300,7 @@ class ServiceRunner:
         pump = OutputPump(loop, streams, self._forward, spec.max_line)
         self.pid = spawned.pid
         self.error = None
+        self._record(spawned.pid)
         self.started_at = time.time()
         self._interrupt = loop.create_future()
         health_task: asyncio.Task[None] | None = None
@@ -327,6 +330,7 @@ class ServiceRunner:
             # still holds the group id.
             signal_group(watch.pid, signal.SIGKILL)
             code = reaper.reap(watch)
+            self._unrecord()
             await pump.drain(_DRAIN_TIMEOUT)
             kind: OutcomeKind = "stopped" if self._stop_requested else "exit"
         else:
@@ -361,8 +365,23 @@ class ServiceRunner:
         reaper.signal(watch, signal.SIGKILL)
         await watch.exited
         code = reaper.reap(watch)
+        self._unrecord()
         await pump.drain(_DRAIN_TIMEOUT)
         return code
+
+    def _record(self, pid: int) -> None:
+        records = self._ctx.records
+        if records is None:
+            return
+        try:
+            records.write(self.spec.name, pid, self.spec.stop_timeout)
+        except OSError as exc:
+            self._note(f"cannot write run record in {records.dir}: {exc.strerror or exc}")
+
+    def _unrecord(self) -> None:
+        if self._ctx.records is not None:
+            with contextlib.suppress(OSError):
+                self._ctx.records.remove(self.spec.name)
 
     # -- healthchecks --------------------------------------------------------
 

@@ -63,12 +63,17 @@ class ServiceStatus:
 
 @dataclass(frozen=True)
 class ServiceEvent:
-    """A state or health change of one service, with the status after it."""
+    """A state or health change of one service, with the status after it.
+
+    `leftover` marks the report that a process of this service left by a
+    previous supervisor was stopped (state stopped, `message` says which).
+    """
 
     name: str
     previous: ServiceState
     status: ServiceStatus
     message: str | None = None
+    leftover: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

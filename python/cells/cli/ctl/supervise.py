@@ -121,8 +121,11 @@ def supervise(
     SIGINT or SIGHUP; then stop it (TERM, KILL after --stop-timeout) and exit.
 
     The service runs in its own process group: a stop reaches every process
-    it started.  Its stdout and stderr lines go to syslog (tag "cell/NAME",
-    info and err) on NetBSD, or to the log store (`cellmgr logs NAME`).
+    it started.  Its pid is recorded under STATE_DIR/run/supervise; a later
+    `cellctl supervise` stops what a supervisor killed by SIGKILL left
+    running before it starts anything.  Its stdout and stderr lines go to
+    syslog (tag "cell/NAME", info and err) on NetBSD, or to the log store
+    (`cellmgr logs NAME`).
     Put "--" before COMMAND.
 
     \b
@@ -197,6 +200,9 @@ def _reporter(app: Application) -> Callable[[ServiceEvent], None]:
 
     def report(event: ServiceEvent) -> None:
         status = event.status
+        if event.leftover and event.message:
+            app.note(event.message)
+            return
         if status.state == event.previous and event.message is None:
             return
         if status.state == "running" and event.previous != "running":
@@ -224,7 +230,10 @@ async def _run(app: Application, kernel: Kernel, spec: ServiceSpec) -> tuple[int
     signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     for sig in signals:
         loop.add_signal_handler(sig, requested.set)
-    sup = Supervisor(kernel=kernel, on_event=_reporter(app))
+    from cells.kernel import state_dir_from_env
+
+    run_dir = state_dir_from_env(app.state_dir) / "run" / "supervise"
+    sup = Supervisor(kernel=kernel, on_event=_reporter(app), run_dir=run_dir)
     sup.add(spec)
     try:
         status = await sup.start(spec.name)
