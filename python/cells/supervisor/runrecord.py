@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cells.procstat import exists, has_proc, proc_start, stat_fields
+
 #: Stop timeout for a record that does not name one.
 DEFAULT_STOP_TIMEOUT = 10.0
 _POLL = 0.05
@@ -47,28 +49,10 @@ class RunRecord:
     stop_timeout: float
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (field 3 first)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    _, sep, rest = data.rpartition(")")
-    return rest.split() if sep else None
-
-
-def _has_proc() -> bool:
-    return _proc_stat(os.getpid()) is not None
-
-
 def start_stamp(pid: int) -> str | None:
     """When process `pid` started, as an opaque string; None if unknown."""
-    fields = _proc_stat(pid)
-    if fields is not None and len(fields) > 19:
-        return fields[19]
-    if _has_proc():
-        return None
+    if has_proc():
+        return proc_start(pid)
     try:
         out = subprocess.run(
             ["ps", "-o", "lstart=", "-p", str(pid)],
@@ -83,26 +67,19 @@ def start_stamp(pid: int) -> str | None:
 
 
 def _alive(pid: int) -> bool:
-    fields = _proc_stat(pid)
-    if fields is not None:
-        return fields[0] not in ("Z", "X")
-    if _has_proc():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether `pid` is a process that is not a zombie."""
+    if not has_proc():
+        return exists(pid)
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def _group_alive(pgid: int) -> bool:
     """Whether any process that is not a zombie is left in group `pgid`."""
-    if _has_proc():
+    if has_proc():
         for entry in os.listdir("/proc"):
             if entry.isdigit():
-                fields = _proc_stat(int(entry))
+                fields = stat_fields(int(entry))
                 if fields is not None and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
                     return True
         return False
