@@ -277,33 +277,26 @@ def run_guest(
         marker.touch()
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
-        first = GuestSession(
-            anita,
-            dist,
-            run_dir,
-            accel,
-            persist=True,
-            disk_size=cfg.disk_size,
-            memory=cfg.memory,
-            console=console,
-            structured_log=run_dir / "anita-boot1.log",
-        )
-        sessions.append(first)
+        def boot(n: int, persist: bool) -> GuestSession:
+            session = GuestSession(
+                anita,
+                dist,
+                run_dir,
+                accel,
+                persist=persist,
+                disk_size=cfg.disk_size,
+                memory=cfg.memory,
+                console=console,
+                structured_log=run_dir / f"anita-boot{n}.log",
+            )
+            sessions.append(session)
+            return session
+
+        first = boot(1, persist=True)
         run_commands(first, boot_args, plan.stage1(cfg, devices), cfg, log, "boot1")
         run_step("halt", cfg.limit("halt"), first.halt, log, first.kill)
 
-        second = GuestSession(
-            anita,
-            dist,
-            run_dir,
-            accel,
-            persist=False,
-            disk_size=cfg.disk_size,
-            memory=cfg.memory,
-            console=console,
-            structured_log=run_dir / "anita-boot2.log",
-        )
-        sessions.append(second)
+        second = boot(2, persist=False)
         run_commands(second, boot_args, plan.stage2(cfg, devices), cfg, log, "boot2")
         probe: str | None = None
         alive = True
