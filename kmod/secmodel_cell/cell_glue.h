@@ -46,6 +46,7 @@ void	cell_sysctl_stop(void);
 
 /* cell_sampler.c */
 int	cell_sampler_start(void);
+int	cell_sampler_activate(void);	/* sysctl tree lock */
 void	cell_sampler_stop(void);
 
 #endif /* !_SECMODEL_CELL_GLUE_H_ */

@@ -18,9 +18,9 @@
  * container is missing; reading a credential's key takes the adaptive
  * mutex of its specificdata, so no listener that reads one may be
  * called under a spin lock (see cell_device_cb()).  The
- * cell of a credential is its handle (core slot + 1, 0 for the host),
- * stored as an integer in the credential's kauth key slot; credentials
- * that predate the module read back 0.
+ * cell of a credential is its handle (core slot and generation, 0 for
+ * the host), stored as an integer in the credential's kauth key slot;
+ * credentials that predate the module read back 0.
  */
 
 #include <sys/cdefs.h>
@@ -666,17 +666,17 @@ cell_machdep_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 }
 
 /*
- * Credential scope: keep the cell handle with the credential and the
- * core's reference counts right (row cred.any: always ALLOW, which
- * kauth_cred_hook() asserts on DIAGNOSTIC kernels).
+ * Credential scope: keep the cell handle with the credential (row
+ * cred.any: always ALLOW, which kauth_cred_hook() asserts on DIAGNOSTIC
+ * kernels).  Credentials are not counted: files and sockets keep theirs
+ * long after their process is gone, so members are processes, and
+ * destroy looks for them (cell_sysctl.c).  A handle that outlives its
+ * cell names no cell from then on (core/cell_impl.h).
  *
  *	COPY	cred is the source, arg0 the destination: the destination
- *		takes the source's handle and a reference; a handle it
- *		had before is released.  Host credentials are never
+ *		takes the source's handle.  Host credentials are never
  *		written, so the key's storage is only allocated for
  *		credentials of cells.
- *	FREE	a tagged credential releases its reference.
- *	FORK	the child shares the parent's credential: no change.
  *	INIT	a credential allocated by a process in a cell will almost
  *		always receive a copy of that cell's credential
  *		(do_setresuid(), kauth_proc_setgroups(), exec), and those
@@ -689,7 +689,8 @@ cell_machdep_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
  *		userret), so a pending change counts too; only the
  *		pointer is compared.  l_cred is NULL while proc0 is set
  *		up, which reads as the host.
- *	CHROOT: nothing to do.
+ *	FORK	the child shares the parent's credential: no change.
+ *	FREE, CHROOT: nothing to do.
  */
 static int
 cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
@@ -697,7 +698,7 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 {
 	kauth_cred_t dst;
 	struct lwp *l;
-	uint32_t handle, old;
+	uint32_t handle;
 	int result;
 
 	result = KAUTH_RESULT_ALLOW;
@@ -706,21 +707,9 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 	case KAUTH_CRED_COPY:
 		dst = arg0;
 		handle = cell_cred_handle(cred);
-		old = cell_cred_handle(dst);
-		if (handle != old) {
-			if (handle != 0)
-				cell_ref(secmodel_cell_core, handle);
+		if (handle != cell_cred_handle(dst))
 			kauth_cred_setdata(dst, secmodel_cell_key,
 			    (void *)(uintptr_t)handle);
-			if (old != 0)
-				cell_unref(secmodel_cell_core, old);
-		}
-		break;
-
-	case KAUTH_CRED_FREE:
-		handle = cell_cred_handle(cred);
-		if (handle != 0)
-			cell_unref(secmodel_cell_core, handle);
 		break;
 
 	case KAUTH_CRED_INIT:
@@ -730,6 +719,7 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 			kauth_cred_setdata(cred, secmodel_cell_key, NULL);
 		break;
 
+	case KAUTH_CRED_FREE:
 	case KAUTH_CRED_FORK:
 	case KAUTH_CRED_CHROOT:
 	default:
@@ -741,7 +731,7 @@ cell_cred_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 
 /*
  * Listen on every scope, the credential scope first so that no
- * credential can be tagged before copies and frees are tracked.
+ * credential can be tagged before its copies carry the tag.
  */
 int
 cell_kauth_start(void)

@@ -4,10 +4,10 @@
  * cell_sampler.c -- the 1 s telemetry sampler of secmodel_cell.
  *
  * A callout fires once a second and queues one work item; the work runs
- * in a workqueue thread, walks allproc under proc_lock and feeds the
- * core one record per process: live processes with their CPU ticks
- * (statclock hits, user + system + interrupt) and virtual memory size,
- * zombies and dying processes as references only.  The core turns that
+ * in a workqueue thread, walks allproc and zombproc under proc_lock and
+ * feeds the core one record per process: live processes with their CPU
+ * ticks (statclock hits, user + system + interrupt) and virtual memory
+ * size, zombies and dying processes as references only.  The core turns that
  * into per-cell process counts, memory, CPU in the last second and a
  * 10 s average (cell_sample_*() in core/cell_info.c).
  *
@@ -17,8 +17,15 @@
  * (cell_sample_begin() to cell_sample_end()), then each p_lock, briefly,
  * to read p_stat, p_sflag, p_cred and p_vmspace consistently, and inside
  * it the p_stmutex spin lock that guards the tick counters (as calcru()
- * does).  Nothing on this path sleeps.  Started and stopped by
- * secmodel_cell.c.
+ * does).  Nothing on this path sleeps.
+ *
+ * INIT only initialises the callout: a module the boot loader preloads
+ * is initialised in main() before the scheduler, kthreads and workqueues
+ * exist (init_main.c), so creating the workqueue there hangs the boot.
+ * The workqueue is created and the callout first scheduled when the
+ * first cell is created (cell_sampler_activate(), from the sysctl
+ * handler: thread context, sysctl tree lock held); with no cell there is
+ * nothing to sample anyway.  Started and stopped by secmodel_cell.c.
  */
 
 #include <sys/cdefs.h>
@@ -105,6 +112,14 @@ cell_sampler_work(struct work *wk, void *arg)
 		else
 			cell_sample_zombie(core, handle);
 	}
+	/* Zombies wait on their own list until they are reaped. */
+	PROCLIST_FOREACH(p, &zombproc) {
+		mutex_enter(p->p_lock);
+		handle = cell_cred_handle(p->p_cred);
+		mutex_exit(p->p_lock);
+		if (handle != 0)
+			cell_sample_zombie(core, handle);
+	}
 	cell_sample_end(core, (uint64_t)time_second);
 	mutex_exit(&proc_lock);
 
@@ -114,17 +129,33 @@ cell_sampler_work(struct work *wk, void *arg)
 int
 cell_sampler_start(void)
 {
-	int error;
 
 	cell_sampler_queued = 0;
+	cell_sampler_wq = NULL;
+	callout_init(&cell_sampler_ch, CALLOUT_MPSAFE);
+	callout_setfunc(&cell_sampler_ch, cell_sampler_tick, NULL);
+	return 0;
+}
+
+/*
+ * Start sampling, once: the first create.  Serialised with itself and
+ * with FINI by the sysctl tree lock (create is a sysctl write, and FINI
+ * closes the door to creates under the same lock).
+ */
+int
+cell_sampler_activate(void)
+{
+	int error;
+
+	if (cell_sampler_wq != NULL)
+		return 0;
 	error = workqueue_create(&cell_sampler_wq, "cellsamp",
 	    cell_sampler_work, NULL, PRI_NONE, IPL_SOFTCLOCK, WQ_MPSAFE);
 	if (error != 0) {
 		printf("secmodel_cell: workqueue_create: error %d\n", error);
+		cell_sampler_wq = NULL;
 		return error;
 	}
-	callout_init(&cell_sampler_ch, CALLOUT_MPSAFE);
-	callout_setfunc(&cell_sampler_ch, cell_sampler_tick, NULL);
 	callout_schedule(&cell_sampler_ch, hz);
 	return 0;
 }
@@ -140,7 +171,9 @@ cell_sampler_stop(void)
 
 	callout_halt(&cell_sampler_ch, NULL);
 	callout_destroy(&cell_sampler_ch);
-	workqueue_wait(cell_sampler_wq, &cell_sampler_wk);
-	workqueue_destroy(cell_sampler_wq);
-	cell_sampler_wq = NULL;
+	if (cell_sampler_wq != NULL) {
+		workqueue_wait(cell_sampler_wq, &cell_sampler_wk);
+		workqueue_destroy(cell_sampler_wq);
+		cell_sampler_wq = NULL;
+	}
 }

@@ -156,6 +156,8 @@ cell_sysctl_create(SYSCTLFN_ARGS)
 	}
 	if (secmodel_cell_closing)
 		return EBUSY;
+	if ((error = cell_sampler_activate()) != 0)
+		return error;
 
 	req = kmem_alloc(sizeof(*req), KM_SLEEP);
 	error = sysctl_copyin(l, newp, req, sizeof(*req));
@@ -191,6 +193,49 @@ out:
 }
 
 /*
+ * Whether any process is in the cell behind handle: live, dying, being
+ * forked (SIDL: its parent shares the credential) on allproc, or a
+ * zombie not yet reaped on zombproc (exit1() moves it there under
+ * proc_lock; proc_free() takes it off before the credential goes).  Members are processes; credentials are not counted,
+ * because closed files and sockets keep theirs in the kernel's caches
+ * long after the process is gone.  p_cred is read under p_lock, which
+ * keeps it from being replaced and freed meanwhile.  Called with the
+ * sysctl tree lock held, which keeps enter out; holding proc_lock keeps
+ * fork and exit from changing the list while it is walked.  Kernel
+ * threads are never in a cell.
+ */
+static bool
+cell_list_has_members(struct proclist *list, uint32_t handle)
+{
+	struct proc *p;
+	bool found;
+
+	found = false;
+	PROCLIST_FOREACH(p, list) {
+		if ((p->p_flag & PK_SYSTEM) != 0)
+			continue;
+		mutex_enter(p->p_lock);
+		found = cell_cred_handle(p->p_cred) == handle;
+		mutex_exit(p->p_lock);
+		if (found)
+			break;
+	}
+	return found;
+}
+
+static bool
+cell_has_members(uint32_t handle)
+{
+	bool found;
+
+	mutex_enter(&proc_lock);
+	found = cell_list_has_members(&allproc, handle) ||
+	    cell_list_has_members(&zombproc, handle);
+	mutex_exit(&proc_lock);
+	return found;
+}
+
+/*
  * destroy: write a cell id; refused (EBUSY) while the cell has members,
  * then the root vnode is released.  Reading returns 0, so that sysctl -a
  * and sysctl -w show and take it like any integer node.
@@ -198,7 +243,7 @@ out:
 static int
 cell_sysctl_destroy(SYSCTLFN_ARGS)
 {
-	uint32_t id;
+	uint32_t id, handle;
 	void *priv;
 	int error;
 
@@ -217,6 +262,11 @@ cell_sysctl_destroy(SYSCTLFN_ARGS)
 	if (error != 0)
 		return error;
 
+	error = cell_lookup_id(secmodel_cell_core, id, &handle);
+	if (error != 0)
+		return error;
+	if (cell_has_members(handle))
+		return EBUSY;
 	priv = NULL;
 	error = cell_destroy(secmodel_cell_core, id, &priv);
 	if (error != 0)
@@ -266,9 +316,10 @@ cell_apply_rlimits(struct lwp *l, const struct cell_info *ci)
 
 /*
  * Enter: move the calling process (host root, already chrooted to the
- * cell's root) into cell id.  cell_enter() takes the reference the new
- * credential will own, atomically with respect to destroy; every failure
- * drops it.  The limits are applied before the credential changes, so an
+ * cell's root) into cell id.  cell_enter() takes a hold that keeps the
+ * cell from being destroyed until the process is a member (enter and
+ * destroy are also serialised by the sysctl tree lock); it is dropped
+ * on every path.  The limits are applied before the credential changes, so an
  * error leaves the caller outside the cell (with the limits set so far).
  * Only this process changes; its later children inherit the credential.
  */
@@ -332,7 +383,7 @@ cell_enter_cell(struct lwp *l, uint32_t id)
 	kauth_cred_setdata(ncred, secmodel_cell_key,
 	    (void *)(uintptr_t)handle);
 	proc_crmod_leave(ncred, cred, false);
-	return 0;
+	error = 0;
 
 fail:
 	cell_unref(secmodel_cell_core, handle);

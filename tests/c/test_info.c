@@ -30,7 +30,7 @@ test_list_protocol(void)
 	T_EQ(cell_destroy(core, id[0], NULL), 0);
 	t_req(&req, "z");
 	T_EQ(cell_restore(core, &req, sizeof(req), 100, 1, &h), 0);
-	T_EQ(h, 1);
+	T_EQ(h, CELL_HANDLE(0, 1));
 	t_req(&req, "w");
 	T_EQ(cell_restore(core, &req, sizeof(req), 50, 1, &h), 0);
 	T_EQ(h, 3);

@@ -27,7 +27,9 @@ test_ids_never_reused(void)
 	for (i = 0; i < 5; i++) {
 		T_EQ(t_create(core, "a", 3, &id2, &h2), 0);
 		T_EQ(id2, id + 1 + i);
-		T_EQ(h2, 1);	/* the slot comes back, the id does not */
+		/* The slot comes back, with its next generation. */
+		T_EQ(h2 & CELL_SLOT_MASK, 1);
+		T_EQ(h2, CELL_HANDLE(0, i + 1));
 		T_EQ(cell_destroy(core, id2, NULL), 0);
 		T_EQ(cell_destroy(core, id2, NULL), ENOENT);
 	}
@@ -75,7 +77,9 @@ test_slot_reuse(void)
 	T_EQ(cell_destroy(core, id[1], NULL), 0);
 	T_EQ(cell_handle_id(core, h[1]), 0);
 	T_EQ(t_create(core, "x", 3, &idx, &hx), 0);
-	T_EQ(hx, h[1]);
+	T_EQ(hx & CELL_SLOT_MASK, h[1] & CELL_SLOT_MASK);
+	T_CHECK(hx != h[1]);
+	T_EQ(cell_handle_id(core, h[1]), 0);
 	T_EQ(idx, id[3] + 1);
 	T_EQ(cell_handle_id(core, hx), idx);
 	T_EQ(cell_handle_id(core, h[0]), id[0]);
@@ -83,10 +87,64 @@ test_slot_reuse(void)
 	T_EQ(cell_handle_id(core, CELL_MAX_CELLS + 1), 0);
 	T_EQ(cell_handle_profile(core, hx), 3);
 	T_EQ(cell_handle_profile(core, 0), 0);
-	T_EQ(cell_lookup_id(core, idx, &hx), 0);
-	T_EQ(hx, h[1]);
+	T_EQ(cell_lookup_id(core, idx, &h[2]), 0);
+	T_EQ(h[2], hx);
 	T_EQ(cell_lookup_id(core, id[1], &hx), ENOENT);
 	T_EQ(cell_lookup_id(core, 0, &hx), ENOENT);
+	cell_core_destroy(core);
+}
+
+/*
+ * A handle left behind by a destroyed cell (a credential of a closed file
+ * or socket) names no cell, never the next cell in its slot: it is
+ * denied what any cell may do and is another cell to the new one.
+ */
+static void
+test_stale_handle(void)
+{
+	struct cell_core *core = t_core();
+	struct cell_subject subj;
+	struct cell_object obj;
+	struct cell_rec *rec;
+	uint32_t ida, ha, idb, hb, idc, hc, reason;
+
+	T_EQ(t_create(core, "a", CELL_PROFILE_LOW, &ida, &ha), 0);
+	T_EQ(cell_destroy(core, ida, NULL), 0);
+	T_EQ(t_create(core, "b", CELL_PROFILE_LOW, &idb, &hb), 0);
+	T_EQ(hb & CELL_SLOT_MASK, ha & CELL_SLOT_MASK);
+	T_EQ(cell_handle_id(core, ha), 0);
+	T_EQ(cell_handle_profile(core, ha), 0);
+
+	memset(&subj, 0, sizeof(subj));
+	memset(&obj, 0, sizeof(obj));
+	subj.cs_handle = ha;
+	obj.co_handle = hb;
+	T_EQ(cell_decide(core, &subj, CELL_OP_PROC_SIGNAL, &obj, &reason),
+	    CELL_DENY);
+	T_EQ(reason, CELL_R_BAD_HANDLE);
+	T_EQ(cell_decide(core, &subj, CELL_OP_SYS_ADMIN, NULL, &reason),
+	    CELL_DENY);
+	T_EQ(reason, CELL_R_BAD_HANDLE);
+	/* The new cell sees the leftover as another cell. */
+	subj.cs_handle = hb;
+	obj.co_handle = ha;
+	T_EQ(cell_decide(core, &subj, CELL_OP_PROC_SIGNAL, &obj, &reason),
+	    CELL_DENY);
+	T_EQ(reason, CELL_R_CROSS_CELL);
+	/* And host non-root sees it as a cell. */
+	subj.cs_handle = 0;
+	subj.cs_euid = 1000;
+	T_EQ(cell_decide(core, &subj, CELL_OP_PROC_SIGNAL, &obj, &reason),
+	    CELL_DENY);
+
+	/* A slot out of generations is retired, not wrapped. */
+	rec = core->cc_table[CELL_HANDLE_SLOT(hb)];
+	rec->c_gen = CELL_GEN_MAX;
+	T_EQ(cell_destroy(core, idb, NULL), 0);
+	T_EQ(t_create(core, "c", CELL_PROFILE_LOW, &idc, &hc), 0);
+	T_CHECK((hc & CELL_SLOT_MASK) != (hb & CELL_SLOT_MASK));
+	T_EQ(core->cc_retired, 1);
+	T_EQ(core->cc_nfree, CELL_MAX_CELLS - 2);
 	cell_core_destroy(core);
 }
 
@@ -182,7 +240,7 @@ test_table_full(void)
 	T_EQ(t_create(core, "n5", 2, &id, &h), EEXIST);
 	T_EQ(cell_destroy(core, 77, NULL), 0);
 	T_EQ(t_create(core, "onemore", 2, &id, &h), 0);
-	T_EQ(h, 77);
+	T_EQ(h, CELL_HANDLE(76, 1));
 	T_EQ(id, CELL_MAX_CELLS + 1);
 	cell_stats_get(core, &st, 100);
 	T_EQ(st.st_ncells, CELL_MAX_CELLS);
@@ -397,6 +455,7 @@ test_table(void)
 	T_RUN(test_refs_and_enter);
 	T_RUN(test_id_exhaustion);
 	T_RUN(test_table_full);
+	T_RUN(test_stale_handle);
 	T_RUN(test_port_owners);
 	T_RUN(test_bind_addrs);
 	T_RUN(test_restore);

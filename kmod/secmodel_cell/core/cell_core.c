@@ -5,10 +5,15 @@
  *
  * Control paths (create, restore, destroy, enter, lookups) serialise on
  * the core mutex and allocate or free only outside it.  The hot path reads
- * cc_table[] and cc_owner[] without the lock: a record is published with a
- * store-release once complete, and unpublished only when no credential
- * refers to it.  cc_byid[] keeps the live handles in id order, so lookups
- * by id are a binary search and listings come out sorted.
+ * cc_table[] and cc_owner[] without the lock.  A slot's record, once
+ * allocated, stays until the core goes (cell_impl.h): destroy only clears
+ * the record's live handle and moves the slot's generation on, and a
+ * later create in the slot rewrites the record in place before it
+ * publishes the new handle.  So a credential that outlives its cell reads
+ * as a handle that names no cell (fail closed), never as a freed record
+ * or as the slot's next cell.  cc_byid[] keeps the live handles in id
+ * order, so lookups by id are a binary search and listings come out
+ * sorted.
  *
  * Errors (every value these functions return besides 0):
  *	cell_core_create	EINVAL (NULL), ENOMEM
@@ -18,7 +23,7 @@
  *				ENOMEM
  *	cell_restore		as cell_create, EINVAL for id 0, EEXIST for an
  *				id in use
- *	cell_destroy		ENOENT (no such cell), EBUSY (references)
+ *	cell_destroy		ENOENT (no such cell), EBUSY (holds)
  *	cell_enter		ENOENT (no such cell, or not active)
  *	cell_lookup_id/_name	EINVAL (NULL name), ENOENT
  */
@@ -61,6 +66,7 @@ cell_core_destroy(struct cell_core *core)
 	for (i = 0; i < CELL_MAX_CELLS; i++)
 		if (core->cc_table[i] != NULL)
 			cell_free(core->cc_table[i], sizeof(struct cell_rec));
+	/* Slots are records forever: see the top of this file. */
 	cell_mutex_destroy(&core->cc_lock);
 	cell_free(core, sizeof(*core));
 }
@@ -108,7 +114,7 @@ cell_byid_pos(struct cell_core *core, uint32_t id)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (core->cc_table[core->cc_byid[mid] - 1]->c_id < id)
+		if (cell_rec_at(core, core->cc_byid[mid])->c_id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -125,7 +131,7 @@ cell_rec_by_id(struct cell_core *core, uint32_t id)
 	pos = cell_byid_pos(core, id);
 	if (pos == core->cc_ncells)
 		return NULL;
-	rec = core->cc_table[core->cc_byid[pos] - 1];
+	rec = cell_rec_at(core, core->cc_byid[pos]);
 	return rec->c_id == id ? rec : NULL;
 }
 
@@ -138,7 +144,7 @@ cell_rec_by_name(struct cell_core *core, const char *name, uint32_t hash)
 
 	len = cell_strnlen(name, CELL_NAME_MAX);
 	for (i = 0; i < core->cc_ncells; i++) {
-		rec = core->cc_table[core->cc_byid[i] - 1];
+		rec = cell_rec_at(core, core->cc_byid[i]);
 		if (rec->c_namehash == hash &&
 		    cell_strnlen(rec->c_req.cr_name, CELL_NAME_MAX) == len &&
 		    cell_memcmp(rec->c_req.cr_name, name, len) == 0)
@@ -182,13 +188,18 @@ cell_rec_init(struct cell_rec *rec, const struct cell_create_req *req,
 }
 
 /*
- * Commit a validated record under the lock.  id 0 means "the next id".
+ * Commit a validated record under the lock.  want 0 means "the next id".
+ * A slot used before keeps its record: the new one is copied into it and
+ * *recp is left for the caller to free; a new slot takes *recp.  The live
+ * handle is published last, once everything else is in place.
  */
 static int
-cell_commit(struct cell_core *core, struct cell_rec *rec, uint32_t want)
+cell_commit(struct cell_core *core, struct cell_rec **recp, uint32_t want,
+    uint32_t *idp, uint32_t *handlep)
 {
+	struct cell_rec *rec = *recp, *slotrec;
 	const struct cell_create_req *req = &rec->c_req;
-	uint32_t id, slot, pos, i;
+	uint32_t id, slot, pos, i, gen, handle;
 	uint16_t port;
 
 	if (cell_rec_by_name(core, req->cr_name, rec->c_namehash) != NULL)
@@ -208,8 +219,21 @@ cell_commit(struct cell_core *core, struct cell_rec *rec, uint32_t want)
 		id = (uint32_t)core->cc_next_id;
 
 	slot = core->cc_free[--core->cc_nfree];
+	slotrec = core->cc_table[slot];
+	gen = slotrec != NULL ? slotrec->c_gen : 0;
+	handle = CELL_HANDLE(slot, gen);
 	rec->c_id = id;
-	rec->c_handle = slot + 1;
+	rec->c_gen = gen;
+	rec->c_live = 0;
+	if (slotrec != NULL) {
+		/* Readers of the old handle see c_live != theirs: stale. */
+		cell_memcpy(slotrec, rec, sizeof(*slotrec));
+		rec = slotrec;
+	} else {
+		/* Publish the record; it answers to nothing yet. */
+		cell_store_ptr(&core->cc_table[slot], rec);
+		*recp = NULL;
+	}
 	if ((uint64_t)id >= core->cc_next_id)
 		core->cc_next_id = (uint64_t)id + 1;
 	for (i = 0; i < req->cr_nports; i++) {
@@ -219,10 +243,12 @@ cell_commit(struct cell_core *core, struct cell_rec *rec, uint32_t want)
 	pos = cell_byid_pos(core, id);
 	for (i = core->cc_ncells; i > pos; i--)
 		core->cc_byid[i] = core->cc_byid[i - 1];
-	core->cc_byid[pos] = rec->c_handle;
+	core->cc_byid[pos] = handle;
 	core->cc_ncells++;
-	/* Publish last: the record is complete before anyone can see it. */
-	cell_store_ptr(&core->cc_table[slot], rec);
+	/* Last: the record is complete before anyone can use the handle. */
+	cell_store_release_32(&rec->c_live, handle);
+	*idp = id;
+	*handlep = handle;
 	return 0;
 }
 
@@ -243,16 +269,14 @@ cell_add(struct cell_core *core, const struct cell_create_req *req,
 	cell_rec_init(rec, req, created, priv);
 
 	cell_mutex_enter(&core->cc_lock);
-	error = cell_commit(core, rec, want);
 	/* Once the lock is dropped the cell may be destroyed at once. */
-	id = rec->c_id;
-	handle = rec->c_handle;
+	error = cell_commit(core, &rec, want, &id, &handle);
 	cell_mutex_exit(&core->cc_lock);
 
-	if (error != 0) {
+	if (rec != NULL)
 		cell_free(rec, sizeof(*rec));
+	if (error != 0)
 		return error;
-	}
 	if (idp != NULL)
 		*idp = id;
 	if (handlep != NULL)
@@ -278,11 +302,17 @@ cell_restore(struct cell_core *core, const struct cell_create_req *req,
 	return cell_add(core, req, len, id, created, NULL, NULL, handlep);
 }
 
+/*
+ * Remove a cell nothing holds.  The record stays with its slot (see the
+ * top of this file); the slot goes back to the free stack with its next
+ * generation, or is retired when it has none left.
+ */
 int
 cell_destroy(struct cell_core *core, uint32_t id, void **privp)
 {
 	struct cell_rec *rec;
-	uint32_t pos, i, slot;
+	uint32_t pos, i, slot, handle;
+	void *priv;
 
 	cell_mutex_enter(&core->cc_lock);
 	rec = cell_rec_by_id(core, id);
@@ -294,24 +324,31 @@ cell_destroy(struct cell_core *core, uint32_t id, void **privp)
 		cell_mutex_exit(&core->cc_lock);
 		return EBUSY;
 	}
-	slot = rec->c_handle - 1;
+	handle = rec->c_live;
+	slot = CELL_HANDLE_SLOT(handle);
 	pos = cell_byid_pos(core, id);
-	/* No credential refers to the cell: its counters are final. */
+	/* Unpublish first: from here on the handle names no cell. */
+	cell_store_release_32(&rec->c_live, 0);
+	/* No member is left: its counters are final. */
 	for (i = 0; i < CELL_SCOPE_MAX; i++)
 		core->cc_retired_denies[i] += cell_load_64(&rec->c_denies[i]);
 	rec->c_state = CELL_STATE_DYING;
-	cell_store_ptr(&core->cc_table[slot], NULL);
 	for (i = 0; i < rec->c_req.cr_nports; i++)
 		cell_store_32(&core->cc_owner[rec->c_req.cr_ports[i]], 0);
 	for (i = pos; i + 1 < core->cc_ncells; i++)
 		core->cc_byid[i] = core->cc_byid[i + 1];
 	core->cc_ncells--;
-	core->cc_free[core->cc_nfree++] = slot;
+	if (rec->c_gen < CELL_GEN_MAX) {
+		rec->c_gen++;
+		core->cc_free[core->cc_nfree++] = slot;
+	} else
+		core->cc_retired++;
+	priv = rec->c_priv;
+	rec->c_priv = NULL;
 	cell_mutex_exit(&core->cc_lock);
 
 	if (privp != NULL)
-		*privp = rec->c_priv;
-	cell_free(rec, sizeof(*rec));
+		*privp = priv;
 	return 0;
 }
 
@@ -329,14 +366,14 @@ cell_enter(struct cell_core *core, uint32_t id, uint32_t *handlep,
 	}
 	(void)cell_atomic_inc_32_nv(&rec->c_refs);
 	if (handlep != NULL)
-		*handlep = rec->c_handle;
+		*handlep = rec->c_live;
 	if (privp != NULL)
 		*privp = rec->c_priv;
 	cell_mutex_exit(&core->cc_lock);
 	return 0;
 }
 
-/* A credential tagged with handle was made (cred COPY/FORK); lock-free. */
+/* Take a hold on a live cell (the sim: a member); lock-free. */
 void
 cell_ref(struct cell_core *core, uint32_t handle)
 {
@@ -346,7 +383,7 @@ cell_ref(struct cell_core *core, uint32_t handle)
 		(void)cell_atomic_inc_32_nv(&rec->c_refs);
 }
 
-/* A credential tagged with handle was freed; lock-free. */
+/* Drop a hold taken by cell_enter() or cell_ref(); lock-free. */
 void
 cell_unref(struct cell_core *core, uint32_t handle)
 {
@@ -364,7 +401,7 @@ cell_lookup_id(struct cell_core *core, uint32_t id, uint32_t *handlep)
 	cell_mutex_enter(&core->cc_lock);
 	rec = cell_rec_by_id(core, id);
 	if (rec != NULL && handlep != NULL)
-		*handlep = rec->c_handle;
+		*handlep = rec->c_live;
 	cell_mutex_exit(&core->cc_lock);
 	return rec != NULL ? 0 : ENOENT;
 }
@@ -381,7 +418,7 @@ cell_lookup_name(struct cell_core *core, const char *name, uint32_t *handlep)
 	cell_mutex_enter(&core->cc_lock);
 	rec = cell_rec_by_name(core, name, cell_name_hash(name));
 	if (rec != NULL && handlep != NULL)
-		*handlep = rec->c_handle;
+		*handlep = rec->c_live;
 	cell_mutex_exit(&core->cc_lock);
 	return rec != NULL ? 0 : ENOENT;
 }
@@ -391,9 +428,12 @@ uint32_t
 cell_handle_id(struct cell_core *core, uint32_t handle)
 {
 	const struct cell_rec *rec;
+	uint32_t id;
 
-	rec = cell_rec_get(core, handle);
-	return rec != NULL ? rec->c_id : 0;
+	if ((rec = cell_rec_get(core, handle)) == NULL)
+		return 0;
+	id = rec->c_id;
+	return cell_rec_still(rec, handle) ? id : 0;
 }
 
 /* The profile behind a handle (0 for the host or no cell); lock-free. */
@@ -401,9 +441,12 @@ uint32_t
 cell_handle_profile(struct cell_core *core, uint32_t handle)
 {
 	const struct cell_rec *rec;
+	uint32_t profile;
 
-	rec = cell_rec_get(core, handle);
-	return rec != NULL ? rec->c_profile : 0;
+	if ((rec = cell_rec_get(core, handle)) == NULL)
+		return 0;
+	profile = rec->c_profile;
+	return cell_rec_still(rec, handle) ? profile : 0;
 }
 
 /* The id of the cell that reserved port (0: nobody); lock-free. */

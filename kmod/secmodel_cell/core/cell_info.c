@@ -35,7 +35,8 @@ cell_info_fill(const struct cell_rec *rec, struct cell_info *ci,
 	ci->ci_naddrs = req->cr_naddrs;
 	ci->ci_nrlimits = req->cr_nrlimits;
 	ci->ci_nprocs = rec->c_nprocs;
-	ci->ci_nrefs = cell_load_32(&rec->c_refs);
+	ci->ci_nrefs = rec->c_nprocs + rec->c_nzombies +
+	    cell_load_32(&rec->c_refs);
 	ci->ci_created = rec->c_created;
 	ci->ci_age = now > rec->c_created ? now - rec->c_created : 0;
 	ci->ci_vmsize = rec->c_vmsize;
@@ -69,7 +70,7 @@ cell_list(struct cell_core *core, struct cell_info *buf, size_t *countp,
 		return ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		cell_info_fill(core->cc_table[core->cc_byid[i] - 1], &buf[i],
+		cell_info_fill(cell_rec_at(core, core->cc_byid[i]), &buf[i],
 		    now);
 	*countp = n;
 	cell_mutex_exit(&core->cc_lock);
@@ -121,7 +122,7 @@ cell_stats_get(struct cell_core *core, struct cell_stats *st,
 		    cell_load_64(&core->cc_stray_denies[i]);
 	}
 	for (j = 0; j < core->cc_ncells; j++) {
-		rec = core->cc_table[core->cc_byid[j] - 1];
+		rec = cell_rec_at(core, core->cc_byid[j]);
 		for (i = 0; i < CELL_SCOPE_MAX; i++)
 			st->st_denies[i] += cell_load_64(&rec->c_denies[i]);
 	}
@@ -140,7 +141,7 @@ cell_sample_begin(struct cell_core *core)
 	cell_mutex_enter(&core->cc_lock);
 	core->cc_sampling = 1;
 	for (i = 0; i < core->cc_ncells; i++) {
-		rec = core->cc_table[core->cc_byid[i] - 1];
+		rec = cell_rec_at(core, core->cc_byid[i]);
 		rec->c_acc_nprocs = 0;
 		rec->c_acc_nzombies = 0;
 		rec->c_acc_vmsize = 0;
@@ -214,7 +215,7 @@ cell_sample_end(struct cell_core *core, uint64_t now)
 	uint32_t i;
 
 	for (i = 0; i < core->cc_ncells; i++)
-		cell_sample_rec(core->cc_table[core->cc_byid[i] - 1], now);
+		cell_sample_rec(cell_rec_at(core, core->cc_byid[i]), now);
 	core->cc_sampling = 0;
 	cell_mutex_exit(&core->cc_lock);
 }

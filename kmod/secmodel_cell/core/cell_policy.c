@@ -197,7 +197,8 @@ cell_bind_addr_ok(const struct cell_rec *rec, const struct cell_object *obj)
  *  1. an operation outside the table is DENY (unknown_op);
  *  2. a non-zero subject handle naming no live cell is DENY (bad_handle),
  *     whatever the row (the kernel's credential listener answers ALLOW
- *     without asking, as kauth requires);
+ *     without asking, as kauth requires); so is one whose cell was
+ *     destroyed while the decision read it (checked again at the end);
  *  3. credential bookkeeping is ALLOW for every real subject (cred);
  *  4. host root is never restricted: DEFER (host_root);
  *  5. the row's class decides.
@@ -302,6 +303,10 @@ cell_decide(struct cell_core *core, const struct cell_subject *subj,
 		break;
 	}
 out:
+	if (rec != NULL && !cell_rec_still(rec, subj->cs_handle)) {
+		verdict = CELL_DENY;
+		reason = CELL_R_BAD_HANDLE;
+	}
 	if (reasonp != NULL)
 		*reasonp = reason;
 	return verdict;
