@@ -7,14 +7,25 @@
 #                      compile the kernel sources against real NetBSD headers
 #   make qemu-test NETBSD_RELEASE=10.1 [NETBSD_SETS=URL-or-dir]
 #                      install NetBSD in QEMU and test the module there
+#   make ktest NETBSD_KERNEL=/path/to/netbsd NETBSD_SYS=/path/to/sys
+#                      boot a NetBSD kernel under QEMU with the module
+#                      (preloaded and modctl-loaded) and run the in-kernel
+#                      tests; ktest-fixtures records the module's answers
+#                      for the netbsd backend's tests, ktest-bench measures
+#                      its cost in that kernel
 
 PYTHON?=	python3
 VENV?=		.venv
 VPY=		$(VENV)/bin/python
 NETBSD_SYS?=
+NETBSD_KERNEL?=
+# Extra arguments for python -m ci.ktest (e.g. --make nbmake-amd64).
+KTEST_ARGS?=
+KTEST=		$(VPY) -m ci.ktest
+KTEST_IN=	--kernel "$(NETBSD_KERNEL)" --sys "$(NETBSD_SYS)" $(KTEST_ARGS)
 
-.PHONY: all venv demo test test-c test-kmod test-py lint bench kmod-check \
-	qemu-test clean
+.PHONY: all venv demo test test-c test-kmod test-ktest test-py lint bench \
+	kmod-check qemu-test ktest ktest-fixtures ktest-bench ktest-inputs clean
 
 all: test
 
@@ -29,7 +40,7 @@ venv: $(VENV)/.installed
 demo: venv
 	sh examples/demo.sh
 
-test: test-c test-kmod lint test-py
+test: test-c test-kmod test-ktest lint test-py
 
 test-c:
 	$(MAKE) -C tests/c test
@@ -45,13 +56,39 @@ test-kmod:
 kmod-check:
 	$(MAKE) -f kmod/secmodel_cell/Makefile.check NETBSD_SYS="$(NETBSD_SYS)"
 
+# The boot-test tier runs in make test when a kernel and its tree are given.
+test-ktest:
+	@if [ -n "$(NETBSD_KERNEL)" ] && [ -n "$(NETBSD_SYS)" ]; then \
+		$(MAKE) ktest; \
+	else \
+		echo "ktest: skipped: set NETBSD_KERNEL=/path/to/netbsd" \
+		    "NETBSD_SYS=/path/to/sys to boot the module in a real kernel"; \
+	fi
+
+ktest-inputs:
+	@if [ -z "$(NETBSD_KERNEL)" ] || [ -z "$(NETBSD_SYS)" ]; then \
+		echo "ktest: pass NETBSD_KERNEL=/path/to/netbsd (an amd64" \
+		    "kernel with options MODULAR) and NETBSD_SYS=/path/to/sys" \
+		    "(the tree it was built from)" >&2; \
+		exit 2; \
+	fi
+
+ktest: venv ktest-inputs
+	$(KTEST) test $(KTEST_IN)
+
+ktest-fixtures: venv ktest-inputs
+	$(KTEST) record $(KTEST_IN)
+
+ktest-bench: venv ktest-inputs
+	$(KTEST) bench $(KTEST_IN)
+
 lint: venv
 	$(VENV)/bin/ruff check python tests/python ci bench
 	$(VENV)/bin/ruff format --check python tests/python ci bench
 	$(VENV)/bin/mypy
 
 test-py: venv
-	$(VENV)/bin/pytest -q tests/python ci/qemu/tests
+	$(VENV)/bin/pytest -q tests/python ci/qemu/tests ci/ktest/tests
 
 # Every benchmark runs even when an earlier one misses its target.
 bench: venv

@@ -90,7 +90,9 @@ class Tree:
         return cls(sysp, comp)
 
 
-def _run(argv: list[str], what: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+def _run(
+    argv: list[str], what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> None:
     proc = subprocess.run(
         argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

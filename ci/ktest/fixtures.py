@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-_UNAME = re.compile(r"^(NetBSD \d+\.\d+[^\s]* \([^)]*\)[^\r\n]*)", re.M)
+_UNAME = re.compile(r"^(?:\[[ \d.]+\] )?(NetBSD \d+\.\d+\S* \([^)]*\) #\d+)", re.M)
 
 
 def write(out: Path, records: dict[str, dict[str, str]], console: str) -> None:
@@ -23,7 +23,8 @@ def write(out: Path, records: dict[str, dict[str, str]], console: str) -> None:
         "regenerate with make ktest-fixtures",
         "kernel": m.group(1).strip() if m else "unknown",
         "answers": {
-            name: {"result": rec["result"], "hex": rec["hex"]} for name, rec in sorted(records.items())
+            name: {"result": rec["result"], "hex": rec["hex"]}
+            for name, rec in sorted(records.items())
         },
     }
     out.parent.mkdir(parents=True, exist_ok=True)

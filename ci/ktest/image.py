@@ -64,7 +64,19 @@ def make_root(work: Path, init: Path, kmod: Path, conf: str) -> Path:
     img = work / "root.img"
     img.unlink(missing_ok=True)
     proc = subprocess.run(
-        ["makefs", "-t", "ffs", "-o", "version=1", "-s", "16m", "-F", str(spec), str(img), str(stage)],
+        [
+            "makefs",
+            "-t",
+            "ffs",
+            "-o",
+            "version=1",
+            "-s",
+            "16m",
+            "-F",
+            str(spec),
+            str(img),
+            str(stage),
+        ],
         capture_output=True,
         text=True,
     )

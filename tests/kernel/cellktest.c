@@ -1369,8 +1369,12 @@ mode_record(void)
 	a = rv < 0 ? rv : (long)req.cr_id;
 	b = cell_mk("db", 2, CELL_PROFILE_LOW);
 
+	fill_req(&req, &cs);		/* the answer set cr_id */
 	rv = kt_sysctlbyname(NODE("create"), &req, &len, &req, sizeof(req));
 	rec("create_duplicate", rv, NULL, 0);
+	req.cr_id = 7;
+	rv = kt_sysctlbyname(NODE("create"), &req, &len, &req, sizeof(req));
+	rec("create_id_set", rv, NULL, 0);
 	kt_memset(&cs, 0, sizeof(cs));
 	cs.name = "thief";
 	cs.root = 2;
