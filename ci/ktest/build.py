@@ -11,7 +11,6 @@ Called by ci.ktest.__main__.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -123,15 +122,20 @@ def build_kmod(tree: Tree, out: Path, cflags: str = KERNEL_CFLAGS) -> Path:
 
 
 def build_kmod_nbmake(tree: Tree, out: Path, make: str) -> Path:
-    """secmodel_cell.kmod built by its own bsd.kmodule.mk Makefile."""
-    objdir = out / "kmod-nbmake"
-    objdir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, MAKEOBJDIR=str(objdir))
-    _run([make, f"S={tree.sys}", "CELL_DIAGNOSTIC=yes"], f"{make} in {KMOD_DIR}", KMOD_DIR, env)
-    kmod = objdir / "secmodel_cell.kmod"
-    if not kmod.is_file():
-        raise KtestError(f"{make} built no {kmod}")
-    return kmod
+    """secmodel_cell.kmod built by its own bsd.kmodule.mk Makefile.
+
+    The sources are copied out first: a NetBSD make without an object
+    directory builds in place, and the work tree stays clean.
+    """
+    src = out / "kmod-nbmake"
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(KMOD_DIR, src, ignore=shutil.ignore_patterns("*.o", "*.kmod", "*.map"))
+    _run([make, f"S={tree.sys}", "CELL_DIAGNOSTIC=yes"], f"{make} in {src}", src)
+    found = sorted(src.rglob("secmodel_cell.kmod"))
+    if not found:
+        raise KtestError(f"{make} built no secmodel_cell.kmod under {src}")
+    return found[0]
 
 
 def _include_dir(tree: Tree, out: Path) -> Path:

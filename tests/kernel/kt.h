@@ -66,6 +66,7 @@ long	kt_dup2(int, int);
 long	kt_chdir(const char *);
 long	kt_chroot(const char *);
 long	kt_mkdir(const char *, int);
+long	kt_unlink(const char *);
 long	kt_mknod(const char *, int, unsigned long);
 long	kt_mount(const char *, const char *, int, void *, size_t);
 long	kt_unmount(const char *, int);

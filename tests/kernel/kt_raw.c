@@ -268,6 +268,7 @@ long	kt_dup2(int from, int to) { return SC2(SYS_dup2, from, to); }
 long	kt_chdir(const char *path) { return SC1(SYS_chdir, path); }
 long	kt_chroot(const char *path) { return SC1(SYS_chroot, path); }
 long	kt_mkdir(const char *path, int mode) { return SC2(SYS_mkdir, path, mode); }
+long	kt_unlink(const char *path) { return SC1(SYS_unlink, path); }
 
 long
 kt_mknod(const char *path, int mode, unsigned long dev)

@@ -164,3 +164,49 @@ def test_cellktest_builds_freestanding(tmp_path: Path) -> None:
     data = exe.read_bytes()
     assert data[:4] == b"\x7fELF"
     assert b"NetBSD\x00" in data  # the version note the kernel insists on
+
+
+@pytest.mark.skipif(not os.environ.get("NETBSD_SYS"), reason="NETBSD_SYS not set")
+def test_cellktest_libc_flavour_against_netbsd_headers(tmp_path: Path) -> None:
+    """The anita tier's build of the same body (kt_libc.c), syntax-checked.
+
+    NetBSD's headers come from the tree; the few libc declarations from
+    ci/qemu/tests/nbshim, as for cellprobe.c.
+    """
+    import shutil
+    import subprocess
+
+    from ci.ktest import build
+
+    sys_dir = Path(os.environ["NETBSD_SYS"])
+    inc = tmp_path / "inc"
+    shutil.copytree(build.TOP / "ci" / "qemu" / "tests" / "nbshim", inc)
+    (inc / "machine").symlink_to(sys_dir / "arch" / "amd64" / "include")
+    (inc / "x86").symlink_to(sys_dir / "arch" / "x86" / "include")
+    srcs = [build.TEST_DIR / f for f in ("cellktest.c", "kt_common.c", "kt_libc.c")]
+    proc = subprocess.run(
+        [
+            "gcc",
+            "-std=gnu99",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Wno-unused-parameter",
+            "-Werror",
+            "-nostdinc",
+            "-D__NetBSD__",
+            "-D_NETBSD_SOURCE",
+            "-D__x86_64__",
+            f"-I{inc}",
+            f"-I{sys_dir}",
+            f"-I{sys_dir.parent / 'common' / 'include'}",
+            f"-I{build.KMOD_DIR / 'core'}",
+            "-idirafter",
+            build.gcc_include(),
+            *map(str, srcs),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr

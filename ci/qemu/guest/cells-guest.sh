@@ -71,12 +71,18 @@ cmd_build()
 	cc -static -O2 -Wall -I "${tree}/kmod/secmodel_cell/core" \
 	    -o "${atf}/cellprobe" "${atf}/cellprobe.c" ||
 	    fail "cellprobe build failed"
+	# The in-kernel test body shared with the boot-test tier (ci/ktest).
+	cc -static -O2 -Wall -I "${tree}/kmod/secmodel_cell/core" \
+	    -o "${atf}/cellktest" "${tree}/tests/kernel/cellktest.c" \
+	    "${tree}/tests/kernel/kt_common.c" \
+	    "${tree}/tests/kernel/kt_libc.c" ||
+	    fail "cellktest build failed"
 	for t in "${atf}"/t_*.sh; do
 		dst="${t%.sh}"
 		cp "${t}" "${dst}" && chmod 755 "${dst}" ||
 		    fail "cannot install ${dst}"
 	done
-	say "built ${objdir}/secmodel_cell.kmod, cellprobe and the ATF programs"
+	say "built ${objdir}/secmodel_cell.kmod, cellprobe, cellktest and the ATF programs"
 }
 
 cmd_install_module()

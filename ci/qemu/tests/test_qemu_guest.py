@@ -9,6 +9,7 @@ the ABI header, and its portable operations are built and run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_every_test_case_is_registered() -> None:
         text = path.read_text()
         declared = set()
         for line in text.splitlines():
-            if line.startswith(("atf_test_case ", "tc ")):
+            if line.startswith(("atf_test_case ", "tc ", "kc ")):
                 declared.add(line.split()[1])
         added = {
             line.split()[1]
@@ -65,6 +66,16 @@ def test_every_test_case_is_registered() -> None:
             if line.strip().startswith("atf_add_test_case ")
         }
         assert declared and declared == added, path.name
+
+
+def test_t_kernel_runs_every_cellktest_case() -> None:
+    """The anita tier runs the whole in-kernel body the boot-test tier runs."""
+    src = (ATF.parents[2] / "tests" / "kernel" / "cellktest.c").read_text()
+    cases = re.findall(r'^\t\{ "([a-z_]+)", t_[a-z_]+ \},$', src, re.M)
+    text = (ATF / "t_kernel.sh").read_text()
+    wrapped = [line.split()[1] for line in text.splitlines() if line.startswith("kc ")]
+    assert len(cases) > 10
+    assert wrapped == cases
 
 
 def configure(root: Path) -> subprocess.CompletedProcess[str]:

@@ -4,3 +4,4 @@ int strcmp(const char *, const char *); int strncmp(const char *, const char *, 
 size_t strlen(const char *); char *strcpy(char *, const char *); void *memset(void *, int, size_t);
 char *strerror(int);
 char *strchr(const char *, int); char *strpbrk(const char *, const char *);
+void *memcpy(void *, const void *, size_t); int memcmp(const void *, const void *, size_t);
