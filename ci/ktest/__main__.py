@@ -46,6 +46,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--sys", required=True, help="the sys/ tree the kernel was built from")
     ap.add_argument("--common", help="common/include of the tree (default: beside sys/)")
     ap.add_argument("--make", help="a NetBSD make (nbmake-amd64) to build with bsd.kmodule.mk")
+    ap.add_argument("--kmod", help="test this secmodel_cell.kmod instead of building one")
     ap.add_argument("--work", default="build/ktest", help="work directory (default %(default)s)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per boot")
     ap.add_argument("--modes", default=",".join(MODES), help="load modes to boot")
@@ -121,9 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         tree = build.Tree.find(a.sys, a.common)
         work = Path(a.work).resolve()
         work.mkdir(parents=True, exist_ok=True)
-        kmod = (
-            build.build_kmod_nbmake(tree, work, a.make) if a.make else build.build_kmod(tree, work)
-        )
+        if a.kmod:
+            kmod = Path(a.kmod).resolve()
+            if not kmod.is_file():
+                raise KtestError(f"{a.kmod}: no such module")
+        elif a.make:
+            kmod = build.build_kmod_nbmake(tree, work, a.make)
+        else:
+            kmod = build.build_kmod(tree, work)
         init = build.build_init(tree, work)
         if a.command == "test":
             return cmd_test(a, tree, work, kmod, init)

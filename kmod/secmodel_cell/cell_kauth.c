@@ -244,7 +244,14 @@ cell_process_cb(kauth_cred_t cred, kauth_action_t action, void *cookie,
 	if (!cell_subject_unrestricted(&subj)) {
 		memset(&obj, 0, sizeof(obj));
 		p = arg0;
-		if (p != NULL)
+		/*
+		 * Processes forked from one another share a credential:
+		 * then the target's cell is the subject's, and reading it
+		 * again (a mutex in kauth_cred_getdata()) is not needed.
+		 */
+		if (p != NULL && p->p_cred == cred)
+			obj.co_handle = subj.cs_handle;
+		else if (p != NULL)
 			obj.co_handle = cell_cred_handle(p->p_cred);
 		result = cell_verdict(&subj, CELL_SCOPE_PROCESS, op, &obj,
 		    action, request);

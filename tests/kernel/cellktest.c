@@ -1443,8 +1443,8 @@ mode_record(void)
 	return 0;
 }
 
-static int
-bench_kill(long target)
+static void
+bench_kill_loop(const char *name, long target)
 {
 	uint64_t t0, t1;
 	long i, n = 20000;
@@ -1453,7 +1453,31 @@ bench_kill(long target)
 	for (i = 0; i < n; i++)
 		(void)kt_kill(target, 0);
 	t1 = kt_nanotime();
-	kt_printf("KTEST BENCH kill0 %lu\n", (unsigned long)((t1 - t0) / n));
+	kt_printf("KTEST BENCH %s %lu\n", name, (unsigned long)((t1 - t0) / n));
+}
+
+/* kill(pid, 0) to a process of the cell with a credential of its own. */
+static int
+bench_kill(long target)
+{
+
+	bench_kill_loop("kill0", target);
+	return 0;
+}
+
+/* The same to a child, which shares the caller's credential. */
+static int
+bench_kill_shared(long arg)
+{
+	long child;
+	int status;
+
+	child = kt_fork();
+	if (child == 0)
+		(void)sleeper_main(0);
+	bench_kill_loop("kill0_shared", child);
+	(void)kt_kill(child, SIGKILL);
+	(void)kt_waitpid(child, &status, 0);
 	return 0;
 }
 
@@ -1503,6 +1527,7 @@ mode_bench(void)
 	}
 	target = id != 0 ? sleeper((uint32_t)id, 1, 0) : sleeper(0, 0, 0);
 	(void)run_as((uint32_t)id, id != 0 ? 1 : 0, 0, bench_kill, target);
+	(void)run_as((uint32_t)id, id != 0 ? 1 : 0, 0, bench_kill_shared, 0);
 	(void)run_as((uint32_t)id, id != 0 ? 1 : 0, 0, bench_bind, 0);
 	reap(target);
 	kt_printf("KTEST END 1 passed, 0 failed\n");

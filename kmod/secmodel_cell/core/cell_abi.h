@@ -119,7 +119,7 @@ struct cell_info {
 	uint16_t	ci_nrlimits;
 	uint16_t	ci_pad0;
 	uint32_t	ci_nprocs;	/* live processes, last sample */
-	uint32_t	ci_nrefs;	/* credentials incl. zombies' */
+	uint32_t	ci_nrefs;	/* members incl. zombies, last sample */
 	uint64_t	ci_created;	/* seconds since the epoch */
 	uint64_t	ci_age;		/* seconds */
 	uint64_t	ci_vmsize;	/* bytes of virtual memory, last sample */
