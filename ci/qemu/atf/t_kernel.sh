@@ -12,9 +12,10 @@
 ktest_setup()
 {
 	KTEST="$(atf_get_srcdir)/cellktest"
+	[ "$(id -u)" = 0 ] || atf_skip "needs root (host root creates cells)"
+	sysctl -q security.models.cell.abi_version >/dev/null 2>&1 ||
+	    atf_fail "security.models.cell is missing: secmodel_cell not loaded"
 	[ -x "${KTEST}" ] || atf_fail "cellktest not built at ${KTEST}"
-	sysctl -n security.models.cell.abi_version >/dev/null 2>&1 ||
-	    atf_fail "secmodel_cell is not loaded"
 	i=0
 	while [ "${i}" -lt 16 ]; do
 		mkdir -p "roots/r${i}" || atf_fail "mkdir roots/r${i}"
