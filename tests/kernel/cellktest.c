@@ -1668,6 +1668,13 @@ kt_main(int argc, char **argv)
 	if (pid1)
 		loopback_up();
 	kt_printf("KTEST BEGIN %s load=%s\n", conf.mode, conf.load);
+	{
+		size_t len = sizeof(i);
+
+		if (kt_sysctlbyname("kern.securelevel", &i, &len, NULL, 0) < 0)
+			i = -1;
+		kt_printf("KTEST NOTE kern.securelevel %d\n", i);
+	}
 	if (module_in() < 0)
 		rv = 1;
 	else if (kt_strcmp(conf.mode, "record") == 0)
