@@ -66,6 +66,7 @@ class RunConfig:
     work_dir: Path
     repo_root: Path
     kvm: bool
+    cpu: str = ""  # the -cpu model under KVM (vmm.choose_cpu); empty under TCG
     cpus: int = 2
     memory: str = "1024M"
     disk_size: str = "8G"

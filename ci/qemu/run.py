@@ -75,6 +75,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="where images and logs go (default %(default)s)",
     )
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    p.add_argument(
+        "--cpu",
+        default="auto",
+        help="QEMU -cpu model under KVM (default: the first of"
+        f" {', '.join(vmm.CPU_MODELS)} that really starts; TCG if none does)",
+    )
     p.add_argument("--cpus", type=int, default=2)
     p.add_argument("--memory", default="1024M")
     p.add_argument("--disk-size", default="8G")
@@ -119,7 +125,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
+def build_config(ns: argparse.Namespace, accel: vmm.Accel) -> config.RunConfig:
     release = config.check_release(ns.release or config.DEFAULT_RELEASE)
     dist = config.resolve_dist(ns.sets or None, release, ns.arch)
     if not (ns.tree / "kmod" / "secmodel_cell").is_dir():
@@ -136,7 +142,8 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
         dist=dist,
         work_dir=ns.work_dir.resolve() / f"{release}-{ns.arch}",
         repo_root=ns.tree.resolve(),
-        kvm=kvm,
+        kvm=accel.kvm,
+        cpu=accel.cpu,
         cpus=ns.cpus,
         memory=ns.memory,
         disk_size=ns.disk_size,
@@ -151,13 +158,20 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     )
 
 
-def choose_accel(accel: str) -> tuple[bool, str]:
-    usable, why = vmm.kvm_usable()
-    if accel == "kvm" and not usable:
-        raise HarnessError(f"ci/qemu: --accel kvm: {why.split(';')[0]}")
+def choose_accel(accel: str, cpu: str, cpus: int) -> vmm.Accel:
+    """KVM with a CPU model QEMU really runs (probed), or TCG."""
     if accel == "tcg":
-        return False, "TCG requested"
-    return usable, why
+        return vmm.Accel(False, "", "TCG requested")
+    usable, why = vmm.kvm_usable()
+    if usable:
+        models = vmm.CPU_MODELS if cpu == "auto" else (cpu,)
+        chosen = vmm.choose_cpu(cpus, models)
+        usable, why = chosen.kvm, chosen.why
+        if usable:
+            return chosen
+    if accel == "kvm":
+        raise HarnessError(f"ci/qemu: --accel kvm: {why.split(';')[0]}")
+    return vmm.Accel(False, "", why)
 
 
 def choose_image(kind: str) -> tuple[str, str | None]:
@@ -177,7 +191,7 @@ def say(msg: str) -> None:
 
 
 def print_plan(cfg: config.RunConfig, kind: str, devices: vmm.GuestDevices) -> None:
-    accel = vmm.accel_args(cfg.kvm, cfg.cpus)
+    accel = vmm.accel_args(cfg.kvm, cfg.cpus, cfg.cpu)
     boot = vmm.boot_args(
         "<project image>", kind, "<scratch image>", network=cfg.python_tests != "off"
     )
@@ -221,7 +235,7 @@ def run_guest(
     run_dir: Path,
 ) -> int:
     devices = vmm.guest_devices(kind)
-    accel = vmm.accel_args(cfg.kvm, cfg.cpus)
+    accel = vmm.accel_args(cfg.kvm, cfg.cpus, cfg.cpu)
     files = image.project_files(cfg.repo_root)
     extras: dict[str, Path] = {}
     kname = plan.kernel_image_name(cfg)
@@ -408,10 +422,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = StepLog()
     run_dir: Path | None = None
     try:
-        kvm, why = choose_accel(ns.accel)
-        cfg = build_config(ns, kvm)
+        if ns.cpus < 1:
+            raise HarnessError("ci/qemu: --cpus must be positive")
+        accel = choose_accel(ns.accel, ns.cpu, ns.cpus)
+        cfg = build_config(ns, accel)
         kind, tool = choose_image(ns.image)
-        say(f"{why}; project image: {kind}{f' ({tool})' if tool else ''}")
+        say(f"{accel.why}; project image: {kind}{f' ({tool})' if tool else ''}")
         if ns.dry_run:
             print_plan(cfg, kind, vmm.guest_devices(kind))
             return 0
