@@ -33,12 +33,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from ci.qemu import anita_compat, config, image, plan, tps, vmm
+from ci.qemu import anita_compat, config, image, plan, sets, tps, vmm
 from ci.qemu.errors import HarnessError, StepTimeout
 from ci.qemu.session import ConsoleTee, GuestSession, anita_prints_to_stderr
 from ci.qemu.steps import StepLog, run_step
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE_KEY = "cache-key.json"
 GRACE = 30.0  # the watchdog fires up to this long after pexpect's own timeout
 
 
@@ -236,6 +237,12 @@ def run_guest(
 ) -> int:
     devices = vmm.guest_devices(kind)
     accel = vmm.accel_args(cfg.kvm, cfg.cpus, cfg.cpu)
+    base = cfg.work_dir / "base"
+    marker = base / "installed.ok"  # anita treats any wd0.img as installed
+    open_install_cache(cfg, base)
+    if not marker.is_file():
+        image.anita_iso_tool()  # before the image and the downloads, not after
+        (base / "wd0.img").unlink(missing_ok=True)
     files = image.project_files(cfg.repo_root)
     extras: dict[str, Path] = {}
     kname = plan.kernel_image_name(cfg)
@@ -267,7 +274,6 @@ def run_guest(
     with anita_prints_to_stderr():
         dist = anita.distribution(cfg.dist, sets=list(cfg.sets))
 
-    base = cfg.work_dir / "base"
     console = ConsoleTee(run_dir / "console.log", sys.stderr.buffer)
     sessions: list[GuestSession] = []
     try:
@@ -283,12 +289,9 @@ def run_guest(
             structured_log=run_dir / "anita-install.log",
         )
         sessions.append(installer)
-        # anita treats any wd0.img as installed; ours is only once marked so.
-        marker = base / "installed.ok"
-        if not marker.exists():
-            (base / "wd0.img").unlink(missing_ok=True)
-        run_step("install", cfg.limit("install"), installer.install, log, installer.kill)
-        marker.touch()
+        if not marker.is_file():
+            install(installer, cfg, base, log)
+            marker.touch()
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
         def boot(n: int, persist: bool) -> GuestSession:
@@ -323,6 +326,34 @@ def run_guest(
             s.kill()
         console.close()
     return report(run_dir, scratch, cfg, probe, log)
+
+
+def open_install_cache(cfg: config.RunConfig, base: Path) -> None:
+    """Keep the cached install only if it was made from the same release, sets and source."""
+    key = sets.cache_key(cfg.release, cfg.arch, cfg.sets, cfg.dist)
+    keyfile = base / CACHE_KEY
+    if base.exists() and (not keyfile.is_file() or keyfile.read_text() != key):
+        say(f"the install in {base} was made from other sets or another source; installing anew")
+        shutil.rmtree(base)
+    base.mkdir(parents=True, exist_ok=True)
+    keyfile.write_text(key)
+
+
+def install(installer: GuestSession, cfg: config.RunConfig, base: Path, log: StepLog) -> None:
+    """Fetch and check the sets, let anita install them, check nothing went missing."""
+    download_dir = base / "download"
+    checked = run_step(
+        "sets",
+        cfg.limit("sets"),
+        lambda: sets.prepare(cfg.dist, cfg.arch, cfg.sets, download_dir, say=say),
+        log,
+    )
+    try:
+        run_step("install", cfg.limit("install"), installer.install, log, installer.kill)
+        sets.check_installed(checked)
+    except BaseException:
+        sets.prune_unchecked(download_dir, checked)
+        raise
 
 
 def run_commands(

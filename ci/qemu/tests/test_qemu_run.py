@@ -8,6 +8,7 @@ read-back, the verdict and the exit status -- is exercised for real.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,13 @@ import pytest
 
 from ci.qemu import config, run
 from ci.qemu.errors import HarnessError
-from ci.qemu.tests.fakes import PASSING_TPS, Guest, installer_anita, unrelated_anita
+from ci.qemu.tests.fakes import (
+    PASSING_TPS,
+    Guest,
+    installer_anita,
+    make_release,
+    unrelated_anita,
+)
 
 
 @pytest.fixture
@@ -29,16 +36,27 @@ def tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def guest(monkeypatch: pytest.MonkeyPatch) -> Guest:
+def guest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Guest:
     g = Guest()
     monkeypatch.setitem(sys.modules, "anita", installer_anita(g))
+    # anita's install ISO tool (its make_iso needs genisoimage or mkisofs)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "mkisofs").write_text("#!/bin/sh\nexit 0\n")
+    (tools / "mkisofs").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
     return g
 
 
 def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
+    release = tmp_path / "NetBSD-10.1"
+    if not release.exists():
+        make_release(release)
     return [
         "--tree",
         str(tree),
+        "--sets",
+        str(release),
         "--work-dir",
         str(tmp_path / "work"),
         "--accel",
@@ -54,7 +72,9 @@ def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
 def test_dry_run_prints_the_plan(
     tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run.main([*argv(tree, tmp_path), "--dry-run", "--release", ""]) == 0
+    args = argv(tree, tmp_path)
+    del args[2:4]  # no --sets: the CDN
+    assert run.main([*args, "--dry-run", "--release", ""]) == 0
     out = capsys.readouterr().out
     assert "distribution: https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/" in out
     assert "qemu args (install and boots): -accel tcg,thread=multi -smp 2" in out
@@ -82,7 +102,7 @@ def test_a_passing_run(
     assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
     assert guest.instances[0]["dist"] == (
         "dist",
-        "https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/",
+        f"{tmp_path / 'NetBSD-10.1' / 'amd64'}/",
         config.SETS,
     )
     assert len(guest.boots) == 2 and guest.boots[0] == guest.boots[1]
