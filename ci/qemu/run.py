@@ -36,16 +36,21 @@ from types import ModuleType
 from ci.qemu import anita_compat, config, image, plan, sets, tps, vmm
 from ci.qemu.errors import HarnessError, StepTimeout
 from ci.qemu.session import ConsoleTee, GuestSession, anita_prints_to_stderr
-from ci.qemu.steps import StepLog, run_step
+from ci.qemu.steps import StepLog, first_line, run_step
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_KEY = "cache-key.json"
-GRACE = 30.0  # the watchdog fires up to this long after pexpect's own timeout
+GRACE = 30.0  # pexpect's own timeout runs this much past the step's limit
 
 
-def watchdog(limit: float) -> float:
-    """The step limit given to run_step when pexpect enforces limit itself."""
-    return limit + min(GRACE, limit)
+def console_timeout(limit: float) -> float:
+    """The timeout given to anita's shell_cmd: longer than the step's limit.
+
+    The step timer (run_step) must be what fires, so the error names the
+    step and steps.json says "timeout"; pexpect's TIMEOUT is a multi-line
+    error that knows neither.
+    """
+    return limit + max(GRACE, limit)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -369,9 +374,9 @@ def run_commands(
         limit = cfg.limit(c.step)
 
         def send(command: str = c.command, limit: float = limit) -> int:
-            return session.sh(command, limit)
+            return session.sh(command, console_timeout(limit))
 
-        status = run_step(c.step, watchdog(limit), send, log, session.kill)
+        status = run_step(c.step, limit, send, log, session.kill)
         say(f"{c.step}: exit {status}: {c.command}")
         if status != 0 and c.must_succeed:
             raise HarnessError(
@@ -389,7 +394,13 @@ def reboot_probe(
     limit = cfg.limit(c.step)
     alive = True
     try:
-        run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log, session.kill)
+        run_step(
+            c.step,
+            limit,
+            lambda: session.sh(c.command, console_timeout(limit)),
+            log,
+            session.kill,
+        )
     except StepTimeout:
         alive = False
     except Exception as exc:  # pexpect EOF/TIMEOUT: the guest stopped answering
@@ -476,7 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # anita, pexpect or OS failures: one line, logs kept
         where = f"; logs in {run_dir}" if run_dir is not None else ""
-        print(f"ci/qemu: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        last = log.records[-1] if log.records else None
+        step = f"step '{last.name}' {last.status}: " if last and last.status != "ok" else ""
+        print(f"ci/qemu: {step}{type(exc).__name__}: {first_line(exc)}{where}", file=sys.stderr)
         return 2
     finally:
         if run_dir is not None and run_dir.exists():
