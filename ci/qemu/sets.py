@@ -152,6 +152,19 @@ def _cached_ok(path: Path, sha512: str) -> bool:
     return not sha512 or sha512_of(path) == sha512
 
 
+def installer_files(arch: str) -> list[tuple[str, str]]:
+    """(directory, file) anita boots its installer from, besides the sets.
+
+    On i386 and amd64 anita boots sysinst from installation/cdrom/boot-com.iso
+    (a release has no boot floppies there any more), and fetches it as an
+    optional file: a failed or cut-off download would surface only as a
+    QEMU that cannot open its CD.
+    """
+    if arch in ("i386", "amd64"):
+        return [(f"{arch}/installation/cdrom", "boot-com.iso")]
+    return []
+
+
 def prepare(
     dist: str,
     arch: str,
@@ -160,23 +173,31 @@ def prepare(
     opener: Opener = _open,
     say: Callable[[str], None] = lambda _msg: None,
 ) -> list[SetFile]:
-    """Put every set in anita's download dir, checked; HarnessError if one cannot be."""
+    """Put every set (and the installer's boot CD) in anita's download dir, checked.
+
+    HarnessError if one cannot be had whole.
+    """
     root = release_root(dist, arch)
     sums_by_dir: dict[str, dict[str, str] | None] = {}
-    files: list[SetFile] = []
-    for name in sets:
-        rel_dir = set_dir(name, arch)
+
+    def sums_of(rel_dir: str) -> dict[str, str] | None:
         if rel_dir not in sums_by_dir:
             sums_by_dir[rel_dir] = _read_sums(f"{root}{rel_dir}/{SUMS}", opener)
             if sums_by_dir[rel_dir] is None:
                 say(f"no {SUMS} list in {root}{rel_dir}/: checking lengths only")
-        sums = sums_by_dir[rel_dir]
-        files.append(_prepare_one(name, root, rel_dir, sums, download_dir, opener, say))
-    return files
+        return sums_by_dir[rel_dir]
+
+    wanted = [(name, set_dir(name, arch), [name + e for e in SET_EXTS]) for name in sets]
+    wanted += [(fname, rel_dir, [fname]) for rel_dir, fname in installer_files(arch)]
+    return [
+        _prepare_one(name, names, root, rel_dir, sums_of(rel_dir), download_dir, opener, say)
+        for name, rel_dir, names in wanted
+    ]
 
 
 def _prepare_one(
     name: str,
+    candidates: Sequence[str],
     root: str,
     rel_dir: str,
     sums: dict[str, str] | None,
@@ -184,15 +205,14 @@ def _prepare_one(
     opener: Opener,
     say: Callable[[str], None],
 ) -> SetFile:
-    exts = [e for e in SET_EXTS if sums is None or name + e in sums]
-    if not exts:
+    listed = [f for f in candidates if sums is None or f in sums]
+    if not listed:
         raise HarnessError(
             f"ci/qemu: set {name} is not in {root}{rel_dir}/{SUMS}"
-            f" (no {' or '.join(name + e for e in SET_EXTS)}): the release lacks it"
+            f" (no {' or '.join(candidates)}): the release lacks it"
         )
     errors: list[str] = []
-    for ext in exts:
-        fname = name + ext
+    for fname in listed:
         digest = sums[fname] if sums is not None else ""
         path = download_dir / rel_dir / fname
         _drop(path.with_name(fname + ".MISSING"))

@@ -45,6 +45,11 @@ def make_release(root: Path, sets: tuple[str, ...] | None = None, sums: bool = T
         (where / fname).write_bytes(data)
         digest = hashlib.sha512(data).hexdigest()
         lists.setdefault(where, []).append(f"SHA512 ({fname}) = {digest}\n")
+    cdrom = root / "amd64" / "installation" / "cdrom"
+    cdrom.mkdir(parents=True, exist_ok=True)
+    iso = b"boot-com.iso\n" * 100
+    (cdrom / "boot-com.iso").write_bytes(iso)
+    lists[cdrom] = [f"SHA512 (boot-com.iso) = {hashlib.sha512(iso).hexdigest()}\n"]
     if sums:
         for where, lines in lists.items():
             (where / "SHA512").write_text("".join(lines))

@@ -23,7 +23,8 @@ def test_every_set_lands_where_anita_looks_and_is_checked(tmp_path: Path) -> Non
     release = make_release(tmp_path / "NetBSD-10.1")
     dl = tmp_path / "base" / "download"
     got = sets.prepare(dist_of(release), "amd64", config.SETS, dl)
-    assert [f.name for f in got] == list(config.SETS)
+    assert [f.name for f in got] == [*config.SETS, "boot-com.iso"]
+    assert (dl / "amd64" / "installation" / "cdrom" / "boot-com.iso").is_file()
     assert (dl / "amd64" / "binary" / "sets" / "base.tar.xz").read_bytes() == (
         release / "amd64" / "binary" / "sets" / "base.tar.xz"
     ).read_bytes()
@@ -41,6 +42,15 @@ def test_a_set_the_release_lacks_is_an_error_not_an_install_without_it(
     nosums = make_release(tmp_path / "other" / "NetBSD-10.1", sets=("base",), sums=False)
     with pytest.raises(HarnessError, match="cannot fetch the etc set"):
         sets.prepare(dist_of(nosums), "amd64", ("base", "etc"), tmp_path / "dl2")
+
+
+def test_the_installers_boot_cd_is_fetched_and_checked_too(tmp_path: Path) -> None:
+    release = make_release(tmp_path / "NetBSD-10.1")
+    iso = release / "amd64" / "installation" / "cdrom" / "boot-com.iso"
+    iso.write_bytes(b"not the published boot CD")
+    with pytest.raises(HarnessError, match=r"boot-com\.iso.*SHA512 does not match"):
+        sets.prepare(dist_of(release), "amd64", ("base",), tmp_path / "dl")
+    assert not (tmp_path / "dl" / "amd64" / "installation" / "cdrom" / "boot-com.iso").exists()
 
 
 def test_a_missing_marker_and_a_truncated_cache_are_not_reused(tmp_path: Path) -> None:
@@ -126,9 +136,9 @@ def test_anything_unchecked_is_pruned_after_a_failed_install(tmp_path: Path) -> 
     release = make_release(tmp_path / "NetBSD-10.1")
     dl = tmp_path / "dl"
     got = sets.prepare(dist_of(release), "amd64", config.SETS, dl)
-    partial = dl / "amd64" / "installation" / "cdrom" / "boot-com.iso"
+    partial = dl / "amd64" / "installation" / "floppy" / "boot-com1.fs"
     partial.parent.mkdir(parents=True)
-    partial.write_bytes(b"half an iso")
+    partial.write_bytes(b"half a floppy")
     assert sets.prune_unchecked(dl, got) == [partial]
     assert all(f.path.is_file() for f in got)
     sets.check_installed(got)
