@@ -40,6 +40,7 @@ SET_EXTS: tuple[str, ...] = (".tar.xz", ".tgz")
 # Per-step limits in seconds under KVM; TCG multiplies them (see limits()).
 BASE_LIMITS: dict[str, float] = {
     "image": 120.0,
+    "sets": 3600.0,  # fetching and checking about 0.3 GB of sets
     "install": 2400.0,
     "boot": 600.0,
     "build": 1800.0,
@@ -66,6 +67,7 @@ class RunConfig:
     work_dir: Path
     repo_root: Path
     kvm: bool
+    cpu: str = ""  # the -cpu model under KVM (vmm.choose_cpu); empty under TCG
     cpus: int = 2
     memory: str = "1024M"
     disk_size: str = "8G"

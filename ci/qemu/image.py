@@ -1,28 +1,36 @@
 """Disk images: the project tree going in, the test results coming back.
 
 The project tree travels as an ISO 9660 image with Rock Ridge (modes, long
-names and symlinks kept; made with xorriso, genisoimage or mkisofs -- anita
-itself needs genisoimage or mkisofs on Linux) attached as a CD, or, when no
-ISO tool is installed, as a tar archive written to a raw disk (pure Python)
-that the guest unpacks with `tar xf /dev/rwd1d`.  Results come back the way
-anita brings its own: the guest writes a tar archive straight onto a zeroed
-scratch disk and the host reads it with tarfile, extracting with the "data"
-filter so a hostile guest cannot write outside the results directory.
+names and symlinks kept; made with genisoimage, mkisofs or xorriso -- anita
+itself needs genisoimage or mkisofs on Linux, see anita_iso_tool()) attached
+as a CD, or, when no ISO tool is installed, as a tar archive written to a raw
+disk (pure Python) that the guest unpacks with `tar xf /dev/rwd1d`.  Results
+come back the way anita brings its own: the guest writes a tar archive
+straight onto a zeroed scratch disk and the host reads it with tarfile.  The
+archive is untrusted: only plain files and directories with relative names
+are written, each opened without following links, inside the results
+directory (no `extractall`, whose `filter=` Python 3.11.2 lacks).
 Called by ci.qemu.run; tested in ci/qemu/tests/test_image.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ci.qemu.errors import HarnessError
 
-ISO_TOOLS: tuple[str, ...] = ("xorriso", "genisoimage", "mkisofs")
+# Preferred in this order: genisoimage/mkisofs are what anita needs anyway.
+ISO_TOOLS: tuple[str, ...] = ("genisoimage", "mkisofs", "xorriso")
+# anita 2.x on Linux runs /usr/bin/genisoimage if that file exists, else
+# "mkisofs" from PATH; on NetBSD /usr/sbin/makefs, on FreeBSD mkisofs.
+ANITA_GENISOIMAGE = "/usr/bin/genisoimage"
+RESULTS_MAX_BYTES = 256 << 20  # more than the scratch disk holds
 ISO_LABEL = "CELLS"
 # Never shipped into the guest: VCS data, the venv, caches, our work dir.
 EXCLUDE_DIRS = frozenset(
@@ -88,6 +96,37 @@ def find_iso_tool(which: Iterable[str] = ISO_TOOLS) -> str | None:
         if shutil.which(tool):
             return tool
     return None
+
+
+def anita_iso_tool(
+    sysname: str | None = None,
+    genisoimage: str = ANITA_GENISOIMAGE,
+    which: Callable[[str], str | None] = shutil.which,
+) -> str:
+    """The ISO maker anita will run for its install image; HarnessError if none.
+
+    anita builds the installer's ISO from the downloaded sets (make_iso) with
+    a fixed tool, whatever find_iso_tool() picks for the project image:
+    xorriso does not count, and Debian's xorriso package has no mkisofs.
+    Checked before an install, not after the installer failed to boot.
+    """
+    sysname = sysname or os.uname().sysname
+    if sysname == "NetBSD":
+        if which("/usr/sbin/makefs") is None:
+            raise HarnessError("ci/qemu: anita needs /usr/sbin/makefs to build its install ISO")
+        return "/usr/sbin/makefs"
+    if sysname == "Darwin":
+        return "hdiutil"
+    if sysname != "FreeBSD" and os.path.isfile(genisoimage):
+        return genisoimage
+    mkisofs = which("mkisofs")
+    if mkisofs is None:
+        raise HarnessError(
+            f"ci/qemu: anita builds its install ISO with {genisoimage} or mkisofs,"
+            " and neither is installed (xorriso is not enough);"
+            " apt-get install genisoimage"
+        )
+    return mkisofs
 
 
 def iso_argv(tool: str, out: Path, source: Path, label: str = ISO_LABEL) -> list[str]:
@@ -201,11 +240,12 @@ def make_scratch(path: Path, megabytes: int) -> Path:
     return path
 
 
-def read_results(image: Path, dest: Path) -> list[str]:
+def read_results(image: Path, dest: Path, max_bytes: int = RESULTS_MAX_BYTES) -> list[str]:
     """Extract the tar the guest wrote on the scratch disk; returns member names.
 
     An image that still holds only zeros means the guest never saved its
-    results: that is an error, not an empty result.
+    results: that is an error, not an empty result.  The archive is
+    untrusted: see _extract().
     """
     with open(image, "rb") as fh:
         head = fh.read(512)
@@ -217,8 +257,75 @@ def read_results(image: Path, dest: Path) -> list[str]:
     dest.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(image, "r:") as tar:
-            members = tar.getmembers()
-            tar.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
+            return _extract(tar, dest, max_bytes)
+    except (tarfile.TarError, OSError, ValueError) as exc:
         raise HarnessError(f"ci/qemu: cannot read the results tar on {image}: {exc}") from None
+
+
+def _member_parts(name: str) -> tuple[str, ...]:
+    """The path components of a member name, or ValueError if it could escape."""
+    if name.startswith("/") or "\0" in name:
+        raise ValueError(f"member {name!r}: absolute or NUL in its name")
+    parts = tuple(p for p in name.split("/") if p not in ("", "."))
+    if not parts or ".." in parts:
+        raise ValueError(f"member {name!r}: empty or leaves the results directory")
+    return parts
+
+
+def _extract(tar: tarfile.TarFile, dest: Path, max_bytes: int) -> list[str]:
+    """Write the archive's plain files and directories under dest, nothing else.
+
+    Links, devices, FIFOs, absolute names and ".." are refused (the whole
+    archive, before anything is written); modes are ours (0644/0755), not
+    the guest's; every directory and file is opened relative to dest's
+    descriptor without following symlinks, so nothing already on disk
+    can redirect a write; the total size is capped.
+    """
+    members = tar.getmembers()
+    plan: list[tuple[tuple[str, ...], tarfile.TarInfo]] = []
+    total = 0
+    for m in members:
+        parts = _member_parts(m.name)
+        if not (m.isreg() or m.isdir()):
+            raise ValueError(f"member {m.name!r}: not a plain file or directory")
+        total += m.size if m.isreg() else 0
+        if total > max_bytes:
+            raise ValueError(f"more than {max_bytes} bytes of results")
+        plan.append((parts, m))
+    root = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        for parts, m in plan:
+            dirs = parts if m.isdir() else parts[:-1]
+            parent = _open_dirs(root, dirs)
+            try:
+                if m.isreg():
+                    _write_member(tar, m, parent, parts[-1])
+            finally:
+                os.close(parent)
+    finally:
+        os.close(root)
     return [m.name for m in members]
+
+
+def _open_dirs(root: int, dirs: Sequence[str]) -> int:
+    """Open (making as needed) root/dirs..., never through a symlink."""
+    fd = os.dup(root)
+    for d in dirs:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(d, 0o755, dir_fd=fd)
+        try:
+            nxt = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = nxt
+    return fd
+
+
+def _write_member(tar: tarfile.TarFile, m: tarfile.TarInfo, parent: int, name: str) -> None:
+    src = tar.extractfile(m)
+    if src is None:
+        raise ValueError(f"member {m.name!r}: no data")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(name, flags, 0o644, dir_fd=parent)
+    with src, os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(src, out)

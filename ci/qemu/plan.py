@@ -24,6 +24,7 @@ RESULTS = "/var/tmp/cells-results"
 MOUNT = "/mnt/cells"
 GUEST_SCRIPT = f"{TREE}/ci/qemu/guest/cells-guest.sh"
 KERNEL_DIR = ".cells-kernel"
+BOOT_KERNEL = "/netbsd"  # what boot 2 runs; install-kernel/build-kernel replace it
 REBOOT_PROBE_RE = re.compile(r"reboot-probe: (E[A-Z0-9]+)\b")
 SCRATCH_MB = 64
 PYTEST_STATUS_RE = re.compile(r"^ran: pytest -m netbsd exit (\d+)\b")
@@ -63,18 +64,20 @@ def kernel_image_name(cfg: RunConfig) -> str | None:
 
 
 def stage1(cfg: RunConfig, devices: GuestDevices) -> list[GuestCommand]:
-    cmds = [
-        GuestCommand("image", unpack_command(devices)),
-        GuestCommand("build", guest("build", TREE)),
-        GuestCommand("build", guest("install-module", TREE)),
-    ]
+    """Unpack; install the kernel boot 2 runs (if not GENERIC); build the module
+    for that kernel (DIAGNOSTIC only if it has it); install; configure the boot."""
+    cmds = [GuestCommand("image", unpack_command(devices))]
     name = kernel_image_name(cfg)
     if name is not None:
         path = str(PurePosixPath(TREE) / name)
         cmds.append(GuestCommand("kernel", guest("install-kernel", path)))
     elif cfg.kernel_options:
         cmds.append(GuestCommand("kernel", guest("build-kernel", *cfg.kernel_options)))
-    cmds.append(GuestCommand("build", guest("configure-boot", "/")))
+    cmds += [
+        GuestCommand("build", guest("build", TREE, BOOT_KERNEL)),
+        GuestCommand("build", guest("install-module", TREE)),
+        GuestCommand("build", guest("configure-boot", "/")),
+    ]
     return cmds
 
 

@@ -33,18 +33,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from ci.qemu import anita_compat, config, image, plan, tps, vmm
+from ci.qemu import anita_compat, config, image, plan, sets, tps, vmm
 from ci.qemu.errors import HarnessError, StepTimeout
 from ci.qemu.session import ConsoleTee, GuestSession, anita_prints_to_stderr
-from ci.qemu.steps import StepLog, run_step
+from ci.qemu.steps import StepLog, first_line, run_step
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GRACE = 30.0  # the watchdog fires up to this long after pexpect's own timeout
+CACHE_KEY = "cache-key.json"
+GRACE = 30.0  # pexpect's own timeout runs this much past the step's limit
 
 
-def watchdog(limit: float) -> float:
-    """The step limit given to run_step when pexpect enforces limit itself."""
-    return limit + min(GRACE, limit)
+def console_timeout(limit: float) -> float:
+    """The timeout given to anita's shell_cmd: longer than the step's limit.
+
+    The step timer (run_step) must be what fires, so the error names the
+    step and steps.json says "timeout"; pexpect's TIMEOUT is a multi-line
+    error that knows neither.
+    """
+    return limit + max(GRACE, limit)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -75,6 +81,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="where images and logs go (default %(default)s)",
     )
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    p.add_argument(
+        "--cpu",
+        default="auto",
+        help="QEMU -cpu model under KVM (default: the first of"
+        f" {', '.join(vmm.CPU_MODELS)} that really starts; TCG if none does)",
+    )
     p.add_argument("--cpus", type=int, default=2)
     p.add_argument("--memory", default="1024M")
     p.add_argument("--disk-size", default="8G")
@@ -119,7 +131,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
+def build_config(ns: argparse.Namespace, accel: vmm.Accel) -> config.RunConfig:
     release = config.check_release(ns.release or config.DEFAULT_RELEASE)
     dist = config.resolve_dist(ns.sets or None, release, ns.arch)
     if not (ns.tree / "kmod" / "secmodel_cell").is_dir():
@@ -136,7 +148,8 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
         dist=dist,
         work_dir=ns.work_dir.resolve() / f"{release}-{ns.arch}",
         repo_root=ns.tree.resolve(),
-        kvm=kvm,
+        kvm=accel.kvm,
+        cpu=accel.cpu,
         cpus=ns.cpus,
         memory=ns.memory,
         disk_size=ns.disk_size,
@@ -151,13 +164,20 @@ def build_config(ns: argparse.Namespace, kvm: bool) -> config.RunConfig:
     )
 
 
-def choose_accel(accel: str) -> tuple[bool, str]:
-    usable, why = vmm.kvm_usable()
-    if accel == "kvm" and not usable:
-        raise HarnessError(f"ci/qemu: --accel kvm: {why.split(';')[0]}")
+def choose_accel(accel: str, cpu: str, cpus: int) -> vmm.Accel:
+    """KVM with a CPU model QEMU really runs (probed), or TCG."""
     if accel == "tcg":
-        return False, "TCG requested"
-    return usable, why
+        return vmm.Accel(False, "", "TCG requested")
+    usable, why = vmm.kvm_usable()
+    if usable:
+        models = vmm.CPU_MODELS if cpu == "auto" else (cpu,)
+        chosen = vmm.choose_cpu(cpus, models)
+        usable, why = chosen.kvm, chosen.why
+        if usable:
+            return chosen
+    if accel == "kvm":
+        raise HarnessError(f"ci/qemu: --accel kvm: {why.split(';')[0]}")
+    return vmm.Accel(False, "", why)
 
 
 def choose_image(kind: str) -> tuple[str, str | None]:
@@ -177,7 +197,7 @@ def say(msg: str) -> None:
 
 
 def print_plan(cfg: config.RunConfig, kind: str, devices: vmm.GuestDevices) -> None:
-    accel = vmm.accel_args(cfg.kvm, cfg.cpus)
+    accel = vmm.accel_args(cfg.kvm, cfg.cpus, cfg.cpu)
     boot = vmm.boot_args(
         "<project image>", kind, "<scratch image>", network=cfg.python_tests != "off"
     )
@@ -221,7 +241,13 @@ def run_guest(
     run_dir: Path,
 ) -> int:
     devices = vmm.guest_devices(kind)
-    accel = vmm.accel_args(cfg.kvm, cfg.cpus)
+    accel = vmm.accel_args(cfg.kvm, cfg.cpus, cfg.cpu)
+    base = cfg.work_dir / "base"
+    marker = base / "installed.ok"  # anita treats any wd0.img as installed
+    open_install_cache(cfg, base)
+    if not marker.is_file():
+        image.anita_iso_tool()  # before the image and the downloads, not after
+        (base / "wd0.img").unlink(missing_ok=True)
     files = image.project_files(cfg.repo_root)
     extras: dict[str, Path] = {}
     kname = plan.kernel_image_name(cfg)
@@ -253,7 +279,6 @@ def run_guest(
     with anita_prints_to_stderr():
         dist = anita.distribution(cfg.dist, sets=list(cfg.sets))
 
-    base = cfg.work_dir / "base"
     console = ConsoleTee(run_dir / "console.log", sys.stderr.buffer)
     sessions: list[GuestSession] = []
     try:
@@ -269,12 +294,9 @@ def run_guest(
             structured_log=run_dir / "anita-install.log",
         )
         sessions.append(installer)
-        # anita treats any wd0.img as installed; ours is only once marked so.
-        marker = base / "installed.ok"
-        if not marker.exists():
-            (base / "wd0.img").unlink(missing_ok=True)
-        run_step("install", cfg.limit("install"), installer.install, log, installer.kill)
-        marker.touch()
+        if not marker.is_file():
+            install(installer, cfg, base, log)
+            marker.touch()
         sparse_copy(base / "wd0.img", run_dir / "wd0.img")
 
         def boot(n: int, persist: bool) -> GuestSession:
@@ -311,6 +333,34 @@ def run_guest(
     return report(run_dir, scratch, cfg, probe, log)
 
 
+def open_install_cache(cfg: config.RunConfig, base: Path) -> None:
+    """Keep the cached install only if it was made from the same release, sets and source."""
+    key = sets.cache_key(cfg.release, cfg.arch, cfg.sets, cfg.dist)
+    keyfile = base / CACHE_KEY
+    if base.exists() and (not keyfile.is_file() or keyfile.read_text() != key):
+        say(f"the install in {base} was made from other sets or another source; installing anew")
+        shutil.rmtree(base)
+    base.mkdir(parents=True, exist_ok=True)
+    keyfile.write_text(key)
+
+
+def install(installer: GuestSession, cfg: config.RunConfig, base: Path, log: StepLog) -> None:
+    """Fetch and check the sets, let anita install them, check nothing went missing."""
+    download_dir = base / "download"
+    checked = run_step(
+        "sets",
+        cfg.limit("sets"),
+        lambda: sets.prepare(cfg.dist, cfg.arch, cfg.sets, download_dir, say=say),
+        log,
+    )
+    try:
+        run_step("install", cfg.limit("install"), installer.install, log, installer.kill)
+        sets.check_installed(checked)
+    except BaseException:
+        sets.prune_unchecked(download_dir, checked)
+        raise
+
+
 def run_commands(
     session: GuestSession,
     boot_args: list[str],
@@ -324,9 +374,9 @@ def run_commands(
         limit = cfg.limit(c.step)
 
         def send(command: str = c.command, limit: float = limit) -> int:
-            return session.sh(command, limit)
+            return session.sh(command, console_timeout(limit))
 
-        status = run_step(c.step, watchdog(limit), send, log, session.kill)
+        status = run_step(c.step, limit, send, log, session.kill)
         say(f"{c.step}: exit {status}: {c.command}")
         if status != 0 and c.must_succeed:
             raise HarnessError(
@@ -344,7 +394,13 @@ def reboot_probe(
     limit = cfg.limit(c.step)
     alive = True
     try:
-        run_step(c.step, watchdog(limit), lambda: session.sh(c.command, limit), log, session.kill)
+        run_step(
+            c.step,
+            limit,
+            lambda: session.sh(c.command, console_timeout(limit)),
+            log,
+            session.kill,
+        )
     except StepTimeout:
         alive = False
     except Exception as exc:  # pexpect EOF/TIMEOUT: the guest stopped answering
@@ -408,10 +464,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = StepLog()
     run_dir: Path | None = None
     try:
-        kvm, why = choose_accel(ns.accel)
-        cfg = build_config(ns, kvm)
+        if ns.cpus < 1:
+            raise HarnessError("ci/qemu: --cpus must be positive")
+        accel = choose_accel(ns.accel, ns.cpu, ns.cpus)
+        cfg = build_config(ns, accel)
         kind, tool = choose_image(ns.image)
-        say(f"{why}; project image: {kind}{f' ({tool})' if tool else ''}")
+        say(f"{accel.why}; project image: {kind}{f' ({tool})' if tool else ''}")
         if ns.dry_run:
             print_plan(cfg, kind, vmm.guest_devices(kind))
             return 0
@@ -429,7 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # anita, pexpect or OS failures: one line, logs kept
         where = f"; logs in {run_dir}" if run_dir is not None else ""
-        print(f"ci/qemu: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        last = log.records[-1] if log.records else None
+        step = f"step '{last.name}' {last.status}: " if last and last.status != "ok" else ""
+        print(f"ci/qemu: {step}{type(exc).__name__}: {first_line(exc)}{where}", file=sys.stderr)
         return 2
     finally:
         if run_dir is not None and run_dir.exists():

@@ -15,6 +15,7 @@ bounded in-memory tail that lets ci.qemu.run read a command's output.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import sys
@@ -87,9 +88,28 @@ class ConsoleTee:
 
 @contextlib.contextmanager
 def anita_prints_to_stderr() -> Iterator[None]:
-    """anita print()s progress to stdout; ours is for data, so divert it."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+    """anita prints progress to stdout; ours is for data, so divert it.
+
+    Both its print()s (sys.stdout) and the programs it runs with our file
+    descriptors (`qemu-system-x86_64 --version` writes to fd 1) go to
+    stderr: fd 1 itself points at stderr until the block ends.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 at all: nothing to divert below print()
+        saved = -1
+    try:
+        if saved >= 0:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved >= 0:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 class GuestSession:

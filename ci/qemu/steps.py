@@ -55,6 +55,20 @@ class StepLog:
         ]
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """A time limit ran out: ours, or one of pexpect's (anita's own waits)."""
+    if isinstance(exc, StepTimeout):
+        return True
+    cls = type(exc)
+    return cls.__name__ == "TIMEOUT" and cls.__module__.startswith("pexpect")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line (pexpect's messages run to dozens)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise _Expired
 
@@ -86,10 +100,10 @@ def run_step(
         log.add(
             StepRecord(
                 name,
-                "failed",
+                "timeout" if is_timeout(exc) else "failed",
                 time.monotonic() - start,
                 limit,
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                first_line(exc),
             )
         )
         raise

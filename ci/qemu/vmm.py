@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 KVM_DEVICE = "/dev/kvm"
 _KVM_GET_API_VERSION = 0xAE00  # _IO(KVMIO, 0x00)
 _KVM_API_VERSION = 12
+QEMU = "qemu-system-x86_64"
+# Tried in order under KVM.  "host" passes the host CPU through; on nested
+# KVM hosts QEMU 7.2 aborts with it (kvm_buf_set_msrs assertion) while the
+# emulated models boot.  qemu64 is QEMU's own default.
+CPU_MODELS: tuple[str, ...] = ("host", "max", "qemu64")
+PROBE_RUN = 1.5  # seconds the probe VM runs (SeaBIOS) before "quit"
+PROBE_LIMIT = 20.0  # the probe's whole time limit
 
 
 def kvm_usable(device: str = KVM_DEVICE) -> tuple[bool, str]:
@@ -36,10 +46,100 @@ def kvm_usable(device: str = KVM_DEVICE) -> tuple[bool, str]:
     return True, f"{device}: usable; using KVM"
 
 
-def accel_args(kvm: bool, cpus: int) -> list[str]:
+def probe_argv(qemu: str, cpu: str, cpus: int) -> list[str]:
+    """A diskless VM under KVM with this CPU model, its monitor on stdio."""
+    return [
+        qemu,
+        "-accel",
+        "kvm",
+        "-cpu",
+        cpu,
+        "-smp",
+        str(cpus),
+        "-m",
+        "64M",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-serial",
+        "none",
+        "-no-reboot",
+        "-monitor",
+        "stdio",
+    ]
+
+
+def probe_cpu(
+    cpu: str, cpus: int, qemu: str = QEMU, run: float = PROBE_RUN, limit: float = PROBE_LIMIT
+) -> tuple[bool, str]:
+    """Really start QEMU under KVM with this CPU model; (it ran, why not).
+
+    The VM runs its firmware for `run` seconds (vCPU set-up and KVM_RUN,
+    where an unusable model aborts QEMU), then is told to quit on its
+    monitor.  It passes if QEMU was still running then and exits 0.
+    """
+    argv = probe_argv(qemu, cpu, cpus)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return False, f"{qemu}: {exc.strerror}"
+    try:
+        deadline = time.monotonic() + run
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        early = proc.poll()
+        try:
+            _, err = proc.communicate(b"quit\n", timeout=limit)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return False, f"-cpu {cpu}: QEMU did not quit within {limit:g} s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if early is not None or proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        return False, f"-cpu {cpu}: QEMU exited ({last})"
+    return True, ""
+
+
+@dataclass(frozen=True)
+class Accel:
+    """How the guest's QEMU runs: KVM with one CPU model, or TCG."""
+
+    kvm: bool
+    cpu: str = ""  # the -cpu model under KVM; empty under TCG
+    why: str = ""  # for the log
+
+
+Prober = Callable[[str, int], tuple[bool, str]]
+
+
+def choose_cpu(cpus: int, models: Sequence[str] = CPU_MODELS, probe: Prober | None = None) -> Accel:
+    """The first CPU model QEMU really runs under KVM, else TCG."""
+    prober = probe or probe_cpu
+    failures: list[str] = []
+    for model in models:
+        ok, why = prober(model, cpus)
+        if ok:
+            note = f" ({'; '.join(failures)})" if failures else ""
+            return Accel(True, model, f"using KVM with -cpu {model}{note}")
+        failures.append(why)
+    return Accel(False, "", f"KVM unusable ({'; '.join(failures)}); using TCG (slow)")
+
+
+def accel_args(kvm: bool, cpus: int, cpu: str) -> list[str]:
     """Arguments for every QEMU start (install and boots)."""
     if kvm:
-        return ["-accel", "kvm", "-cpu", "host", "-smp", str(cpus)]
+        return ["-accel", "kvm", "-cpu", cpu, "-smp", str(cpus)]
     return ["-accel", "tcg,thread=multi", "-smp", str(cpus)]
 
 

@@ -6,9 +6,15 @@
 # ci.qemu.run unpacks the project tree into the guest, then calls this
 # script once per step over the serial console, checking its exit status:
 #
-#   build TREE            build secmodel_cell.kmod (make S=/usr/src/sys),
+#   build TREE [KERNEL]   build secmodel_cell.kmod (make S=/usr/src/sys)
+#                         for KERNEL (default /netbsd: the kernel the next
+#                         boot runs), with DIAGNOSTIC only if KERNEL has it,
 #                         the static cellprobe helper and the ATF programs
-#   install-module TREE   put the module under /stand/<machine>/<release>
+#   kernel-diagnostic KERNEL
+#                         print yes or no: was KERNEL built with DIAGNOSTIC
+#   module-dir ROOT       print ROOT's module directory for secmodel_cell:
+#                         kern.module.path, else the kernel's own rule
+#   install-module TREE   put the module in that directory
 #   configure-boot ROOT   load it at boot: "secmodel_cell" in
 #                         ROOT/etc/modules.conf and modules=YES in
 #                         ROOT/etc/rc.conf (idempotent; ROOT is / in the
@@ -17,7 +23,8 @@
 #                         /netbsd, keeping GENERIC as /netbsd.generic
 #   build-kernel OPT...   build GENERIC plus "options OPT" from /usr/src/sys
 #                         and install it the same way
-#   status OUT            securelevel, modstat, the sysctl tree -> OUT
+#   status OUT            securelevel, modstat, the sysctl tree -> OUT;
+#                         fails unless modstat lists secmodel_cell
 #   run-tests TREE OUT    atf-run | atf-report; tps, ticker, xml -> OUT
 #   python-tests TREE OUT MODE [PKG_PATH]
 #                         the Python suite's netbsd-marked tests, if a
@@ -31,6 +38,8 @@
 set -u
 
 prog=cells-guest
+# The kernel sources the module is built against (the syssrc set).
+sys=${CELLS_SYS:-/usr/src/sys}
 
 say()
 {
@@ -51,19 +60,64 @@ securelevel()
 	fi
 }
 
+# The kernel's module path (sys/kern/kern_module.c): a release kernel loads
+# from /stand/<machine>/<major>.<minor>/modules, whatever follows the minor
+# (10.1, 10.1_STABLE, 10.1.1 all use 10.1); -current (minor 99) from
+# /stand/<machine>/<osrelease>/modules.  The running kernel says which in
+# kern.module.path; the rule is the fallback.
 module_dir()
 {
-	echo "$1/stand/$(uname -m)/$(uname -r)/modules/secmodel_cell"
+	path=$(sysctl -n kern.module.path 2>/dev/null) || path=
+	if [ -z "${path}" ]; then
+		rel=$(uname -r)
+		case "${rel}" in
+		[0-9]*.99.*|[0-9]*.99)	;;
+		[0-9]*.[0-9]*)	rel=$(echo "${rel}" |
+				    sed -E 's/^([0-9]+\.[0-9]+).*/\1/') ;;
+		*)	fail "cannot tell the module path from uname -r '${rel}'" ;;
+		esac
+		path="/stand/$(uname -m)/${rel}/modules"
+	fi
+	echo "$1${path}/secmodel_cell"
+}
+
+# yes if the kernel file was configured with "options DIAGNOSTIC" (the
+# configuration GENERIC embeds, read with config -x; a later
+# "no options DIAGNOSTIC" wins), no if not; without an embedded
+# configuration, the -current rule of sys/modules/Makefile.inc.
+kernel_diagnostic()
+{
+	kernel=$1
+	[ -f "${kernel}" ] || fail "no kernel ${kernel}"
+	if conf=$(config -x "${kernel}" 2>/dev/null) && [ -n "${conf}" ]; then
+		echo "${conf}" | awk '
+		    { sub(/#.*/, ""); gsub(/,/, " ") }
+		    $1 == "options" || ($1 == "no" && $2 == "options") {
+			for (i = 2; i <= NF; i++)
+				if ($i == "DIAGNOSTIC" || $i ~ /^DIAGNOSTIC=/)
+					d = ($1 == "no") ? "no" : "yes"
+		    }
+		    END { print (d == "yes") ? "yes" : "no" }'
+		return 0
+	fi
+	case "$(uname -r)" in
+	[0-9]*.99.*)	echo yes ;;
+	*)		echo no ;;
+	esac
 }
 
 cmd_build()
 {
 	tree=$1
-	[ -d /usr/src/sys ] || fail "/usr/src/sys missing: install the syssrc set"
-	(cd "${tree}/kmod/secmodel_cell" && make S=/usr/src/sys) ||
+	kernel=${2:-/netbsd}
+	[ -d "${sys}" ] || fail "${sys} missing: install the syssrc set"
+	diag=$(kernel_diagnostic "${kernel}") || exit 1
+	say "building for ${kernel}: DIAGNOSTIC=${diag}"
+	(cd "${tree}/kmod/secmodel_cell" &&
+	    make S="${sys}" CELL_DIAGNOSTIC="${diag}") ||
 	    fail "module build failed"
 	objdir=$(cd "${tree}/kmod/secmodel_cell" &&
-	    make S=/usr/src/sys -V .OBJDIR) || fail "make -V .OBJDIR failed"
+	    make S="${sys}" -V .OBJDIR) || fail "make -V .OBJDIR failed"
 	[ -f "${objdir}/secmodel_cell.kmod" ] ||
 	    fail "no secmodel_cell.kmod in ${objdir}"
 	atf="${tree}/ci/qemu/atf"
@@ -89,8 +143,8 @@ cmd_install_module()
 {
 	tree=$1
 	objdir=$(cd "${tree}/kmod/secmodel_cell" &&
-	    make S=/usr/src/sys -V .OBJDIR) || fail "make -V .OBJDIR failed"
-	dir=$(module_dir "")
+	    make S="${sys}" -V .OBJDIR) || fail "make -V .OBJDIR failed"
+	dir=$(module_dir "") || exit 1
 	mkdir -p "${dir}" || fail "mkdir ${dir}"
 	cp "${objdir}/secmodel_cell.kmod" "${dir}/" || fail "copy to ${dir}"
 	say "installed ${dir}/secmodel_cell.kmod"
@@ -157,13 +211,15 @@ cmd_status()
 	{
 		echo "kern.securelevel=$(sysctl -n kern.securelevel)"
 		echo "uname: $(uname -a)"
-		echo "--- modstat secmodel_cell"
-		modstat -n secmodel_cell
+		echo "--- modstat"
+		modstat
 		echo "--- sysctl security.models.cell"
 		sysctl security.models.cell
 	} >"${out}/status.txt" 2>&1
 	cat "${out}/status.txt"
-	modstat -n secmodel_cell >/dev/null 2>&1 ||
+	# modstat's exit status says nothing about one module: read its table.
+	modstat 2>/dev/null | awk '$1 == "secmodel_cell" { found = 1 }
+	    END { exit !found }' ||
 	    fail "secmodel_cell is not loaded (see /var/run/dmesg.boot)"
 }
 
@@ -273,7 +329,12 @@ step=$1
 shift
 securelevel
 case "${step}" in
-build)		[ $# -eq 1 ] || fail "usage: build TREE"; cmd_build "$@" ;;
+build)		[ $# -ge 1 ] && [ $# -le 2 ] || fail "usage: build TREE [KERNEL]"
+		cmd_build "$@" ;;
+kernel-diagnostic)	[ $# -eq 1 ] || fail "usage: kernel-diagnostic KERNEL"
+		kernel_diagnostic "$@" ;;
+module-dir)	[ $# -eq 1 ] || fail "usage: module-dir ROOT"
+		module_dir "$1" ;;
 install-module)	[ $# -eq 1 ] || fail "usage: install-module TREE"
 		cmd_install_module "$@" ;;
 configure-boot)	[ $# -eq 1 ] || fail "usage: configure-boot ROOT"

@@ -30,6 +30,32 @@ tp-end: 1700000002.600000, t_isolation
 """
 
 
+def make_release(root: Path, sets: tuple[str, ...] | None = None, sums: bool = True) -> Path:
+    """A small release tree laid out like the CDN's NetBSD-<release>/, with SHA512 lists."""
+    import hashlib
+
+    from ci.qemu import config
+
+    lists: dict[Path, list[str]] = {}
+    for name in sets if sets is not None else config.SETS:
+        where = root / ("source/sets" if name == "syssrc" else "amd64/binary/sets")
+        where.mkdir(parents=True, exist_ok=True)
+        fname = name + (".tgz" if name == "syssrc" else ".tar.xz")
+        data = f"set {name}\n".encode() * 100
+        (where / fname).write_bytes(data)
+        digest = hashlib.sha512(data).hexdigest()
+        lists.setdefault(where, []).append(f"SHA512 ({fname}) = {digest}\n")
+    cdrom = root / "amd64" / "installation" / "cdrom"
+    cdrom.mkdir(parents=True, exist_ok=True)
+    iso = b"boot-com.iso\n" * 100
+    (cdrom / "boot-com.iso").write_bytes(iso)
+    lists[cdrom] = [f"SHA512 (boot-com.iso) = {hashlib.sha512(iso).hexdigest()}\n"]
+    if sums:
+        for where, lines in lists.items():
+            (where / "SHA512").write_text("".join(lines))
+    return root
+
+
 def unrelated_anita() -> types.ModuleType:
     mod = types.ModuleType("anita", "ANITA is a proof assistant for teaching analytic tableaux.")
     mod.__file__ = "/site-packages/anita/__init__.py"

@@ -314,3 +314,155 @@ def test_probe_drops_to_a_plain_user(cellprobe: Path) -> None:
     assert run_probe(cellprobe, "bind4", "0").stdout == "ok\n"
     got = run_probe(cellprobe, "-u", "12345", "bind4", "1023")
     assert got.returncode == 0 and got.stdout == "EACCES\n"
+
+
+# --- the steps that depend on the running kernel, against fake NetBSD tools ---
+
+
+def fake_bin(tmp_path: Path, tools: dict[str, str]) -> Path:
+    d = tmp_path / "nbbin"
+    d.mkdir(exist_ok=True)
+    for name, body in tools.items():
+        (d / name).write_text("#!/bin/sh\n" + body + "\n")
+        (d / name).chmod(0o755)
+    return d
+
+
+def guest_step(
+    tmp_path: Path, tools: dict[str, str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    d = fake_bin(tmp_path, tools)
+    return subprocess.run(
+        ["sh", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+        env={"PATH": f"{d}:/usr/bin:/bin", **(env or {})},
+    )
+
+
+def uname(release: str) -> str:
+    return f'case "$1" in -m) echo amd64 ;; -r) echo {release} ;; *) echo NetBSD ;; esac'
+
+
+NO_SYSCTL = "exit 1"
+
+
+@pytest.mark.parametrize(
+    ("release", "want"),
+    [
+        ("10.1", "/stand/amd64/10.1/modules"),
+        ("10.1_STABLE", "/stand/amd64/10.1/modules"),
+        ("10.1_RC2", "/stand/amd64/10.1/modules"),
+        ("9.4", "/stand/amd64/9.4/modules"),
+        ("10.99.12", "/stand/amd64/10.99.12/modules"),
+    ],
+)
+def test_module_dir_follows_kern_module_c(tmp_path: Path, release: str, want: str) -> None:
+    proc = guest_step(tmp_path, {"sysctl": NO_SYSCTL, "uname": uname(release)}, "module-dir", "/r")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == f"/r{want}/secmodel_cell"
+
+
+def test_module_dir_prefers_the_kernels_own_path(tmp_path: Path) -> None:
+    sysctl = '[ "$2" = kern.module.path ] && { echo /stand/amd64/10.1/modules; exit 0; }; echo 1'
+    proc = guest_step(tmp_path, {"sysctl": sysctl, "uname": uname("10.1_STABLE")}, "module-dir", "")
+    assert proc.stdout.splitlines()[-1] == "/stand/amd64/10.1/modules/secmodel_cell"
+
+
+RELEASE_GENERIC = """include "arch/amd64/conf/std.amd64"
+options 	INCLUDE_CONFIG_FILE	# embed config file in kernel binary
+#options 	DIAGNOSTIC	# inexpensive kernel consistency checks
+options 	DDB		# in-kernel debugger
+"""
+
+
+@pytest.mark.parametrize(
+    ("conf", "release", "want"),
+    [
+        (RELEASE_GENERIC, "10.1", "no"),
+        (RELEASE_GENERIC + "options DIAGNOSTIC\n", "10.1", "yes"),
+        (RELEASE_GENERIC + "options\tLOCKDEBUG, DIAGNOSTIC # both\n", "10.1", "yes"),
+        (RELEASE_GENERIC + "options DIAGNOSTIC\nno options DIAGNOSTIC\n", "10.1", "no"),
+        (RELEASE_GENERIC + "options DIAGNOSTIC_FOO\n", "10.1", "no"),
+        ("", "10.99.12", "yes"),  # no embedded configuration: -current has it
+        ("", "10.1", "no"),
+    ],
+    ids=["generic", "diagnostic", "list", "no-options", "prefix", "current", "release"],
+)
+def test_kernel_diagnostic_reads_the_kernel(
+    tmp_path: Path, conf: str, release: str, want: str
+) -> None:
+    (tmp_path / "conf.txt").write_text(conf)
+    kernel = tmp_path / "netbsd"
+    kernel.write_bytes(b"\x7fELF")
+    config = f'[ "$1" = -x ] && [ -s {tmp_path}/conf.txt ] && exec cat {tmp_path}/conf.txt; exit 1'
+    proc = guest_step(
+        tmp_path,
+        {"config": config, "uname": uname(release), "sysctl": NO_SYSCTL},
+        "kernel-diagnostic",
+        str(kernel),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == want
+
+
+@pytest.mark.parametrize(("extra", "want"), [("", "no"), ("options DIAGNOSTIC\n", "yes")])
+def test_build_passes_the_kernels_diagnostic_to_make(tmp_path: Path, extra: str, want: str) -> None:
+    tree = tmp_path / "tree"
+    kmod = tree / "kmod" / "secmodel_cell"
+    kmod.mkdir(parents=True)
+    (tree / "ci" / "qemu" / "atf").mkdir(parents=True)
+    (tree / "ci" / "qemu" / "atf" / "t_x.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "src-sys").mkdir()
+    (tmp_path / "conf.txt").write_text(RELEASE_GENERIC + extra)
+    kernel = tmp_path / "netbsd"
+    kernel.write_bytes(b"\x7fELF")
+    make = (
+        f'echo "$*" >>{tmp_path}/make.log\n'
+        f'case "$*" in *-V*) echo {kmod} ;; *) : >{kmod}/secmodel_cell.kmod ;; esac'
+    )
+    proc = guest_step(
+        tmp_path,
+        {
+            "config": f"exec cat {tmp_path}/conf.txt",
+            "uname": uname("10.1"),
+            "sysctl": NO_SYSCTL,
+            "make": make,
+            "cc": "exit 0",
+        },
+        "build",
+        str(tree),
+        str(kernel),
+        env={"CELLS_SYS": str(tmp_path / "src-sys")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    first = (tmp_path / "make.log").read_text().splitlines()[0]
+    assert first == f"S={tmp_path / 'src-sys'} CELL_DIAGNOSTIC={want}"
+    assert f"DIAGNOSTIC={want}" in proc.stdout
+
+
+MODSTAT_HEAD = "echo 'NAME            CLASS      SOURCE     FLAG  REFS  SIZE     REQUIRES'"
+
+
+@pytest.mark.parametrize(
+    ("modstat", "ok"),
+    [
+        (MODSTAT_HEAD + "; exit 0", False),  # not loaded, yet exit status 0
+        (MODSTAT_HEAD + "; echo 'secmodel_cellx  misc filesys - 0 1 -'; exit 0", False),
+        (MODSTAT_HEAD + "; echo 'secmodel_cell   misc  filesys  -  0  48k  -'", True),
+    ],
+    ids=["header-only", "other-module", "loaded"],
+)
+def test_status_reads_modstat_not_its_exit_status(tmp_path: Path, modstat: str, ok: bool) -> None:
+    proc = guest_step(
+        tmp_path,
+        {"modstat": modstat, "sysctl": "echo 1", "uname": uname("10.1")},
+        "status",
+        str(tmp_path / "out"),
+    )
+    assert (proc.returncode == 0) == ok, proc.stderr
+    if not ok:
+        assert "secmodel_cell is not loaded" in proc.stderr
+    assert "--- modstat" in (tmp_path / "out" / "status.txt").read_text()

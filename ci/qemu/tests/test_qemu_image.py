@@ -152,3 +152,125 @@ def test_hostile_results_cannot_escape(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match="cannot read the results tar"):
         image.read_results(scratch, tmp_path / "out" / "deeper")
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def _as_in_python_3_11_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make tarfile look like Debian 12's Python 3.11.2: no extraction filters."""
+    original = tarfile.TarFile.extractall
+
+    def extractall(
+        self: tarfile.TarFile,
+        path: str = ".",
+        members: object = None,
+        *,
+        numeric_owner: bool = False,
+    ) -> None:
+        original(self, path, members, numeric_owner=numeric_owner)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", extractall)
+    for name in ("data_filter", "tar_filter", "fully_trusted_filter"):
+        monkeypatch.delattr(tarfile, name, raising=False)
+
+
+def test_results_read_back_on_python_3_11_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as_in_python_3_11_2(monkeypatch)
+    scratch = image.make_scratch(tmp_path / "results.img", 2)
+    with open(scratch, "r+b") as fh:
+        fh.write(results_tar({"cells-results/atf.tps": "x\n", "cells-results/sub/s.txt": "s"}))
+    names = image.read_results(scratch, tmp_path / "out")
+    assert names == ["cells-results/atf.tps", "cells-results/sub/s.txt"]
+    assert (tmp_path / "out" / "cells-results" / "sub" / "s.txt").read_text() == "s"
+    assert (tmp_path / "out" / "cells-results" / "atf.tps").stat().st_mode & 0o777 == 0o644
+
+
+def _tar_with(tmp_path: Path, info: tarfile.TarInfo, data: bytes = b"") -> Path:
+    import io
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        ok = tarfile.TarInfo("cells-results/ok.txt")
+        ok.size = 2
+        tar.addfile(ok, io.BytesIO(b"ok"))
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data) if data else None)
+    scratch = image.make_scratch(tmp_path / "results.img", 1)
+    with open(scratch, "r+b") as fh:
+        fh.write(buf.getvalue())
+    return scratch
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "target"),
+    [
+        ("cells-results/link", tarfile.SYMTYPE, "/etc/passwd"),
+        ("cells-results/hard", tarfile.LNKTYPE, "/etc/passwd"),
+        ("cells-results/dev", tarfile.CHRTYPE, ""),
+        ("cells-results/fifo", tarfile.FIFOTYPE, ""),
+        ("/tmp/abs.txt", tarfile.REGTYPE, ""),
+        ("cells-results/../../up.txt", tarfile.REGTYPE, ""),
+    ],
+)
+def test_hostile_members_are_refused_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, kind: bytes, target: str
+) -> None:
+    _as_in_python_3_11_2(monkeypatch)
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    scratch = _tar_with(tmp_path, info, b"x" if kind == tarfile.REGTYPE else b"")
+    with pytest.raises(HarnessError, match="cannot read the results tar"):
+        image.read_results(scratch, tmp_path / "out" / "deeper")
+    assert not (tmp_path / "out" / "deeper" / "cells-results").exists()  # nothing written
+    assert not (tmp_path / "up.txt").exists()
+
+
+def test_a_symlink_already_in_the_way_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cells-results").symlink_to(outside)
+    scratch = image.make_scratch(tmp_path / "results.img", 1)
+    with open(scratch, "r+b") as fh:
+        fh.write(results_tar({"cells-results/atf.tps": "x\n"}))
+    with pytest.raises(HarnessError, match="cannot read the results tar"):
+        image.read_results(scratch, out)
+    assert list(outside.iterdir()) == []
+
+
+def test_results_size_is_capped(tmp_path: Path) -> None:
+    scratch = image.make_scratch(tmp_path / "results.img", 1)
+    with open(scratch, "r+b") as fh:
+        fh.write(results_tar({"cells-results/big": "y" * 4096}))
+    with pytest.raises(HarnessError, match="more than 1000 bytes"):
+        image.read_results(scratch, tmp_path / "out", max_bytes=1000)
+
+
+def _bin(tmp_path: Path, *names: str) -> Path:
+    d = tmp_path / "bin"
+    d.mkdir(exist_ok=True)
+    for n in names:
+        (d / n).write_text("#!/bin/sh\nexit 0\n")
+        (d / n).chmod(0o755)
+    return d
+
+
+def test_anita_needs_genisoimage_or_mkisofs_not_xorriso(tmp_path: Path) -> None:
+    d = _bin(tmp_path, "xorriso")
+    which = lambda name: shutil.which(name, path=str(d))  # noqa: E731
+    absent = str(tmp_path / "usr-bin-genisoimage")
+    with pytest.raises(HarnessError, match=r"xorriso is not enough.*apt-get install genisoimage"):
+        image.anita_iso_tool("Linux", genisoimage=absent, which=which)
+    _bin(tmp_path, "mkisofs")
+    assert image.anita_iso_tool("Linux", genisoimage=absent, which=which) == str(d / "mkisofs")
+    present = _bin(tmp_path, "genisoimage") / "genisoimage"
+    assert image.anita_iso_tool("Linux", genisoimage=str(present), which=which) == str(present)
+
+
+def test_the_project_image_prefers_the_tool_anita_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(_bin(tmp_path, "xorriso", "genisoimage")))
+    assert image.find_iso_tool() == "genisoimage"

@@ -32,7 +32,7 @@ def test_stage1_builds_installs_and_configures() -> None:
         "mount -t cd9660 -o ro /dev/cd0a /mnt/cells"
     )
     assert got[1:] == [
-        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build /usr/cells",
+        "sh /usr/cells/ci/qemu/guest/cells-guest.sh build /usr/cells /netbsd",
         "sh /usr/cells/ci/qemu/guest/cells-guest.sh install-module /usr/cells",
         "sh /usr/cells/ci/qemu/guest/cells-guest.sh configure-boot /",
     ]
@@ -58,8 +58,12 @@ def test_stage1_kernel_choices() -> None:
     assert [c.command for c in kernel] == [
         "sh /usr/cells/ci/qemu/guest/cells-guest.sh build-kernel DIAGNOSTIC LOCKDEBUG"
     ]
-    # The boot configuration comes last, after any kernel is in place.
-    assert built[-1].command.endswith("configure-boot /")
+    # The module is built after the kernel boot 2 runs is in place, for it.
+    for cmds in (with_file, commands(built)):
+        steps = [c.split()[2] if c.startswith("sh ") else "unpack" for c in cmds]
+        assert steps[1] in ("install-kernel", "build-kernel")
+        assert steps[2:] == ["build", "install-module", "configure-boot"]
+        assert cmds[2].endswith("build /usr/cells /netbsd")
 
 
 def test_stage2_order_and_python_modes() -> None:

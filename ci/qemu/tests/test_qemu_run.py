@@ -8,6 +8,7 @@ read-back, the verdict and the exit status -- is exercised for real.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,13 @@ import pytest
 
 from ci.qemu import config, run
 from ci.qemu.errors import HarnessError
-from ci.qemu.tests.fakes import PASSING_TPS, Guest, installer_anita, unrelated_anita
+from ci.qemu.tests.fakes import (
+    PASSING_TPS,
+    Guest,
+    installer_anita,
+    make_release,
+    unrelated_anita,
+)
 
 
 @pytest.fixture
@@ -29,16 +36,27 @@ def tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def guest(monkeypatch: pytest.MonkeyPatch) -> Guest:
+def guest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Guest:
     g = Guest()
     monkeypatch.setitem(sys.modules, "anita", installer_anita(g))
+    # anita's install ISO tool (its make_iso needs genisoimage or mkisofs)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "mkisofs").write_text("#!/bin/sh\nexit 0\n")
+    (tools / "mkisofs").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
     return g
 
 
 def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
+    release = tmp_path / "NetBSD-10.1"
+    if not release.exists():
+        make_release(release)
     return [
         "--tree",
         str(tree),
+        "--sets",
+        str(release),
         "--work-dir",
         str(tmp_path / "work"),
         "--accel",
@@ -54,7 +72,9 @@ def argv(tree: Path, tmp_path: Path, *extra: str) -> list[str]:
 def test_dry_run_prints_the_plan(
     tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run.main([*argv(tree, tmp_path), "--dry-run", "--release", ""]) == 0
+    args = argv(tree, tmp_path)
+    del args[2:4]  # no --sets: the CDN
+    assert run.main([*args, "--dry-run", "--release", ""]) == 0
     out = capsys.readouterr().out
     assert "distribution: https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/" in out
     assert "qemu args (install and boots): -accel tcg,thread=multi -smp 2" in out
@@ -82,7 +102,7 @@ def test_a_passing_run(
     assert guest.instances[0]["vmm_args"] == ["-accel", "tcg,thread=multi", "-smp", "2"]
     assert guest.instances[0]["dist"] == (
         "dist",
-        "https://cdn.netbsd.org/pub/NetBSD/NetBSD-10.1/amd64/",
+        f"{tmp_path / 'NetBSD-10.1' / 'amd64'}/",
         config.SETS,
     )
     assert len(guest.boots) == 2 and guest.boots[0] == guest.boots[1]
@@ -178,9 +198,102 @@ def test_a_hung_step_is_killed(
     assert run.main(argv(tree, tmp_path)) == 2
     assert time.monotonic() - start < 20
     err = capsys.readouterr().err
-    assert "step 'tests' exceeded its limit of 1.2 s" in err
+    assert "step 'tests' exceeded its limit of 0.6 s" in err
     run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
     assert '"status": "timeout"' in (run_dir / "steps.json").read_text()
+
+
+class TIMEOUT(Exception):
+    """Stands in for pexpect.exceptions.TIMEOUT and its many-line message."""
+
+
+TIMEOUT.__module__ = "pexpect.exceptions"
+PEXPECT_MESSAGE = (
+    "Timeout exceeded.\n<pexpect.pty_spawn.spawn object at 0x7f>\n"
+    "command: /usr/bin/qemu-system-x86_64\nargs: [...]\nbuffer (last 100 chars): ''"
+)
+
+
+def steps_of(tmp_path: Path) -> list[dict[str, Any]]:
+    import json
+
+    run_dir = next((tmp_path / "work" / "10.1-amd64").glob("run-*"))
+    records: list[dict[str, Any]] = json.loads((run_dir / "steps.json").read_text())
+    return records
+
+
+def test_a_guest_command_times_out_on_the_step_timer_not_pexpect(
+    tree: Path,
+    tmp_path: Path,
+    guest: Guest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    anita = sys.modules["anita"]
+    original = anita.Anita.shell_cmd
+    given: list[float] = []
+
+    def like_pexpect(self: object, cmd: str, timeout: float = -1) -> int:
+        if "run-tests" in cmd:  # a guest that never answers: pexpect gives up at timeout
+            given.append(timeout)
+            time.sleep(timeout)
+            raise TIMEOUT(PEXPECT_MESSAGE)
+        return int(original(self, cmd, timeout))
+
+    monkeypatch.setattr(anita.Anita, "shell_cmd", like_pexpect)
+    monkeypatch.setitem(config.BASE_LIMITS, "tests", 0.1)  # x6 under TCG: 0.6 s
+    assert run.main(argv(tree, tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ci/qemu: step 'tests' exceeded its limit of 0.6 s")
+    assert given and given[0] > 0.6  # the console waits longer than the step may
+    assert [r["status"] for r in steps_of(tmp_path) if r["name"] == "tests"] == ["timeout"]
+
+
+def test_anitas_own_timeout_is_one_line_naming_the_step(
+    tree: Path,
+    tmp_path: Path,
+    guest: Guest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    anita = sys.modules["anita"]
+
+    def no_login_prompt(self: object, vmm_args: list[str] | None = None) -> None:
+        raise TIMEOUT(PEXPECT_MESSAGE)
+
+    monkeypatch.setattr(anita.Anita, "boot", no_login_prompt)
+    assert run.main(argv(tree, tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ci/qemu: step 'boot1' timeout: TIMEOUT: Timeout exceeded.;")
+    assert [r["status"] for r in steps_of(tmp_path) if r["name"] == "boot1"] == ["timeout"]
+
+
+def test_what_anita_runs_on_our_stdout_stays_out_of_the_summary(
+    tree: Path,
+    tmp_path: Path,
+    guest: Guest,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import functools
+    import subprocess
+
+    anita = sys.modules["anita"]
+    original = anita.Anita.__init__
+
+    @functools.wraps(original)  # keeps the signature the harness checks
+    def init(self: object, *args: Any, **kwargs: Any) -> None:
+        # anita runs "qemu-system-x86_64 --version" with our file descriptors
+        subprocess.run(["sh", "-c", "echo QEMU emulator version 7.2.22"], check=True)
+        print("Downloading sets...")
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(anita.Anita, "__init__", init)
+    assert run.main(argv(tree, tmp_path)) == 0
+    out, err = capfd.readouterr()
+    assert "QEMU emulator version" not in out and "Downloading" not in out
+    assert "QEMU emulator version" in err
+    assert "result: PASS" in out
 
 
 def test_the_unrelated_anita_stops_the_run(

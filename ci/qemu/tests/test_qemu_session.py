@@ -68,14 +68,15 @@ def test_real_anita_starts_qemu_with_our_arguments(tmp_path: Path) -> None:
     (tmp_path / "tree" / "f").write_text("x")
     iso = image.build_iso(tmp_path / "tree", ["f"], run / "project.iso", tool, 30.0)
     scratch = image.make_scratch(run / "results.img", 1)
-    kvm, _ = vmm.kvm_usable()
+    usable, _ = vmm.kvm_usable()
+    acc = vmm.choose_cpu(1) if usable else vmm.Accel(False)
     dist = anita.distribution(config.default_sets_url("10.1", "amd64"), sets=list(config.SETS))
     tee = session.ConsoleTee(run / "console.log", None)
     guest = session.GuestSession(
         anita,
         dist,
         run,
-        vmm.accel_args(kvm, 1),
+        vmm.accel_args(acc.kvm, 1, acc.cpu),
         persist=False,
         disk_size="1G",
         memory="64M",
