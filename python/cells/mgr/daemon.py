@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -140,6 +140,7 @@ class Daemon:
         self._audit_seq = 0
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._leftover_seen: Callable[[ServiceEvent], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------
     async def run(
@@ -274,6 +275,8 @@ class Daemon:
     def _on_event(self, event: ServiceEvent) -> None:
         if event.leftover and event.message:
             self._report(event.message)
+            if self._leftover_seen is not None:
+                self._leftover_seen(event)
         self._dirty = True
         self._wake.set()
 
@@ -294,7 +297,10 @@ class Daemon:
             return False
         return cell.healthcheck is None or st.health == "healthy"
 
-    async def reconcile(self, initial: bool = False) -> None:
+    async def reconcile(self, initial: bool = False) -> set[str]:
+        """Bring the supervisor in step with the applied manifests; returns
+        the services replaced while up (they start again with the new spec)."""
+        replaced: set[str] = set()
         async with self._lock:
             applied = await asyncio.to_thread(applied_cells_of, self.paths)
             for name in list(self.cells):
@@ -325,8 +331,33 @@ class Daemon:
                 self.digests[name] = digest
                 if was_up or (initial and cell.autostart):
                     self.wanted.add(name)
+                if was_up:
+                    replaced.add(name)
                 self._dirty = True
+            if initial:
+                await self._revive_leftovers()
             await self._start_ready()
+        return replaced
+
+    async def _revive_leftovers(self) -> None:
+        """Services a killed daemon left running lost their output pipes and
+        their supervisor: stop those processes and start the services again
+        under this daemon, so that a daemon restart loses no service."""
+        revived: list[str] = []
+
+        def collect(event: ServiceEvent) -> None:
+            if event.leftover:
+                revived.append(event.name)
+
+        self._leftover_seen = collect
+        try:
+            await self.sup.stop_leftovers()
+        finally:
+            self._leftover_seen = None
+        for name in revived:
+            if name in self.cells:
+                self.wanted.add(name)
+                self._report(f"cell {name}: starting its service again under this daemon")
 
     async def _start_ready(self) -> None:
         """Start wanted services that are down, once their dependencies are healthy."""
@@ -408,10 +439,15 @@ class Daemon:
         self._dirty = True
         return order
 
-    async def restart(self, names: Sequence[str]) -> list[str]:
-        await self.reconcile()
+    async def restart(
+        self, names: Sequence[str], replaced: Collection[str] | None = None
+    ) -> list[str]:
+        """Restart these services; those in `replaced` (a reconcile just
+        started them with a new spec) are not restarted twice."""
+        if replaced is None:
+            replaced = await self.reconcile()
         for n in names:
-            if n in self.cells:
+            if n in self.cells and n not in replaced:
                 await self.sup.stop(n)
         return await self.start(names)
 
@@ -455,12 +491,15 @@ class Daemon:
             }
         if method == "status":
             return {"cells": self.status_rows()}
-        if method == "cell.start":
-            return {"cells": await self.start(self._resolve(names, all_))}
-        if method == "cell.stop":
-            return {"cells": await self.stop(self._resolve(names, all_))}
-        if method == "cell.restart":
-            return {"cells": await self.restart(self._resolve(names, all_))}
+        if method in ("cell.start", "cell.stop", "cell.restart"):
+            # An apply may have recorded these cells a moment ago: know them first.
+            replaced = await self.reconcile()
+            targets = self._resolve(names, all_)
+            if method == "cell.start":
+                return {"cells": await self.start(targets)}
+            if method == "cell.stop":
+                return {"cells": await self.stop(targets)}
+            return {"cells": await self.restart(targets, replaced)}
         if method == "plan":
             return await self._in_thread(lambda m: m.plan(names or None).to_dict())
         if method == "apply":

@@ -400,3 +400,41 @@ def test_second_daemon_on_the_same_socket_is_refused(paths: Paths) -> None:
             assert (await asyncio.to_thread(hello))["server"] == "cellmgr"
 
     asyncio.run(main())
+
+
+def test_one_apply_starts_restarts_and_stops_services_of_a_running_daemon(paths: Paths) -> None:
+    from cells.cli.mgr import cli
+    from click.testing import CliRunner
+
+    def cell(name: str, text: str, autostart: bool = True) -> str:
+        return (
+            f"---\nkind: Cell\nname: {name}\nautostart: {str(autostart).lower()}\n"
+            f'service: {{command: [sh, -c, "echo {text}; exec sleep 600"], stop_timeout: 1s}}\n'
+        )
+
+    def cli_apply() -> tuple[int, str]:
+        result = CliRunner().invoke(cli(), ["apply", "--yes"], env={"CELLS_QUIET": "1"})
+        return result.exit_code, result.output
+
+    async def main() -> None:
+        async with running_daemon(paths) as d:
+            (paths.config_dir / "cells.yaml").write_text(
+                cell("a", "a1") + cell("b", "b1") + cell("c", "c1", autostart=False)
+            )
+            code, out = await asyncio.to_thread(cli_apply)
+            assert code == 0, out
+            assert {d.sup.status(n).state for n in "ab"} == {"running"}
+            assert d.sup.status("c").state == "stopped"
+            old = d.sup.status("a").pid
+            (paths.config_dir / "cells.yaml").write_text(cell("a", "a2") + cell("c", "c1", False))
+            code, out = await asyncio.to_thread(cli_apply)
+            assert code == 0, out
+            assert "b" not in d.sup.names()
+            assert d.sup.status("a").state == "running"
+            new = d.sup.status("a").pid
+            assert new not in (None, old)
+            await wait_for(lambda: "a2" in [r.line for r in d.logstore.tail("a", 5)])
+            starts = [r.line for r in d.logstore.tail("a", 10)].count("a2")
+            assert starts == 1, "the edited service restarted more than once"
+
+    asyncio.run(main())
