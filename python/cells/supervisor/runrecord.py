@@ -173,7 +173,8 @@ class RunRecords:
         return [
             (
                 rec.service,
-                f"stopped leftover service {rec.service} (pid {rec.pid}) from a previous supervisor",
+                f"stopped leftover service {rec.service} (pid {rec.pid}) "
+                "from a previous supervisor",
             )
             for _, rec in found
         ]
