@@ -38,6 +38,10 @@ class StalePlan(InvalidArgument):
     pass
 
 
+class EmptyDesired(InvalidArgument):
+    """No manifests at all, over a host with applied cells or volumes."""
+
+
 class ServiceControl(Protocol):
     """What apply needs from a supervisor (specs come from the applied state)."""
 
@@ -130,11 +134,19 @@ class Manager:
         return plan(desired, self.facts(desired), targets)
 
     def apply(
-        self, targets: Collection[str] | None = None, fingerprint: str | None = None
+        self,
+        targets: Collection[str] | None = None,
+        fingerprint: str | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> ApplyReport:
-        """Plan under the lock and apply; refuse when `fingerprint` is stale."""
+        """Plan under the lock and apply; refuse when `fingerprint` is stale,
+        and refuse an empty config dir over applied state unless
+        `allow_empty` (an unmounted /etc/cells must not destroy every cell)."""
         desired = self.load()
         with apply_lock(self.paths.lock):
+            if not allow_empty:
+                self.refuse_empty(desired)
             for run in self.db.interrupted():
                 self.db.end_run(run, "interrupted")
                 self.progress(f"apply run {run} was interrupted; planning from live state")
@@ -145,6 +157,20 @@ class Manager:
                     "made; run 'cellmgr plan --out FILE' again"
                 )
             return self._execute(desired, fresh)
+
+    def refuse_empty(self, desired: Desired) -> None:
+        """Raise EmptyDesired when there are no manifests but applied state."""
+        if desired.cells or desired.volumes:
+            return
+        cells, vols = self.db.applied("Cell"), self.db.applied("Volume")
+        if not cells and not vols:
+            return
+        raise EmptyDesired(
+            f"no manifests in {self.paths.config_dir}, and applying that would destroy "
+            f"{len(cells)} cell{'s' if len(cells) != 1 else ''} and forget "
+            f"{len(vols)} volume{'s' if len(vols) != 1 else ''}; check --config-dir "
+            "(is it mounted?), or pass --allow-empty to remove them all"
+        )
 
     def _execute(self, desired: Desired, p: Plan) -> ApplyReport:
         report = ApplyReport(p.fingerprint)

@@ -504,7 +504,10 @@ class Daemon:
             return await self._in_thread(lambda m: m.plan(names or None).to_dict())
         if method == "apply":
             fp = params.get("fingerprint")
-            report = await self._in_thread(lambda m: m.apply(names or None, fp).to_dict())
+            allow_empty = params.get("allow_empty") is True
+            report = await self._in_thread(
+                lambda m: m.apply(names or None, fp, allow_empty=allow_empty).to_dict()
+            )
             await self.reconcile()
             return report
         if method == "volumes.list":

@@ -21,14 +21,26 @@ from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Report the results as JSON.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Apply even when the config dir has no manifests (removes every cell).",
+)
 @pass_mgr
 def apply_cmd(
-    app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: bool, as_json: bool
+    app: MgrApp,
+    cells: tuple[str, ...],
+    plan_file: str | None,
+    yes: bool,
+    as_json: bool,
+    allow_empty: bool,
 ) -> None:
     """Apply the manifests (all cells, or only CELLS).
 
     Facts are read and the plan is made again under the apply lock; a saved
-    plan whose manifests or live state changed since is refused.  Each
+    plan whose manifests or live state changed since is refused.  A config
+    dir without manifests over existing cells is refused (an unmounted or
+    mistyped dir would remove them all) unless --allow-empty.  Each
     action is journaled; a killed apply converges when run again.  Without
     --yes, asks on a terminal and refuses otherwise.
 
@@ -53,6 +65,8 @@ def apply_cmd(
                 f"{plan_file}: not a saved plan ({e}); make one with 'cellmgr plan --out FILE'"
             )
     try:
+        if not allow_empty:
+            manager.refuse_empty(manager.load())
         if fingerprint is None and not yes:
             p = manager.plan(targets)
             if not p.changes:
@@ -64,7 +78,7 @@ def apply_cmd(
             if not click.confirm("Apply these actions?", default=False, err=True):
                 app.abort("nothing was applied")
             fingerprint = p.fingerprint
-        report = manager.apply(targets, fingerprint)
+        report = manager.apply(targets, fingerprint, allow_empty=allow_empty)
     except ManifestError as e:
         for problem in e.problems:
             app.stderr.write(f"{problem}\n")
