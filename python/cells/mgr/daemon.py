@@ -515,13 +515,12 @@ class Daemon:
         if method.startswith("backup."):
             return await self._backup(method, params)
         if method == "logs.tail":
-            cell = params.get("cell")
-            if not isinstance(cell, str):
-                raise InvalidArgument("logs.tail needs a cell")
-            lines = int(params.get("lines", 100))
+            cell = params["cell"]  # checked by protocol.check_request
+            lines = params.get("lines")
+            lines = 100 if lines is None else lines
             return {"lines": [asdict(r) for r in self.logstore.tail(cell, lines)]}
         if method == "subscribe":
-            topics = [protocol.check_topic(str(t)) for t in params.get("topics") or []]
+            topics = [protocol.check_topic(t) for t in params.get("topics") or []]
             conn.topics.update(topics)
             if "cells" in topics:
                 self._spawn(conn.send(protocol.event("cells", {"cells": self.status_rows()})))

@@ -438,3 +438,24 @@ def test_one_apply_starts_restarts_and_stops_services_of_a_running_daemon(paths:
             assert starts == 1, "the edited service restarted more than once"
 
     asyncio.run(main())
+
+
+def test_ipc_params_of_the_wrong_type_are_invalid_not_internal(paths: Paths) -> None:
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            for method, params in (
+                ("cell.start", {"cells": "web"}),
+                ("cell.stop", {"cells": [None]}),
+                ("subscribe", {"topics": "cells"}),
+                ("logs.tail", {"cell": "web", "lines": "x"}),
+                ("backup.create", {"cell": 7}),
+                ("apply", {"cells": "web"}),
+            ):
+                with pytest.raises(IpcError) as err:
+                    await c.call(method, params)
+                assert err.value.code == "invalid", (method, str(err.value))
+            assert d.sup.status("web").state == "stopped"
+
+    asyncio.run(main())

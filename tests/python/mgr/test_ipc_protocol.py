@@ -69,3 +69,33 @@ def test_error_codes_follow_the_taxonomy() -> None:
     assert error_code(PermissionDenied("no")) == "permission"
     assert error_code(ProtocolError("version", "v2")) == "version"
     assert error_code(RuntimeError("boom")) == "internal"
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "text"),
+    [
+        ("cell.start", {"cells": "web"}, "cells must be a list of strings; got str"),
+        ("cell.stop", {"cells": [1]}, "cells must be a list of strings; got list"),
+        ("cell.start", {"all": "yes"}, "all must be true or false; got str"),
+        ("subscribe", {"topics": "cells"}, "topics must be a list of strings; got str"),
+        ("logs.tail", {"cell": "web", "lines": "10"}, "lines must be an integer"),
+        ("logs.tail", {"cell": "web", "lines": 10**9}, "lines must be an integer"),
+        ("logs.tail", {"cell": "web", "lines": True}, "lines must be an integer"),
+        ("logs.tail", {"cell": ["web"]}, "cell must be a non-empty string; got list"),
+        ("logs.tail", {}, "cell is required"),
+        ("backup.restore", {"id": 3}, "id must be a non-empty string; got int"),
+        ("apply", {"fingerprint": {}}, "fingerprint must be a non-empty string; got dict"),
+    ],
+)
+def test_params_of_the_wrong_type_are_invalid(
+    method: str, params: dict[str, object], text: str
+) -> None:
+    with pytest.raises(ProtocolError, match=text) as info:
+        protocol.check_request({"v": 1, "id": 1, "method": method, "params": params})
+    assert info.value.code == "invalid"
+
+
+def test_every_method_has_typed_params() -> None:
+    assert set(protocol.METHODS) == set(protocol.PARAMS)
+    for method, names in protocol.REQUIRED.items():
+        assert set(names) <= set(protocol.PARAMS[method])
