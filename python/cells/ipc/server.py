@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from cells.errors import (
     PermissionDenied,
     PortInUse,
 )
+from cells.failures import describe
 from cells.ipc import peercred, protocol
 from cells.ipc.protocol import ErrorCode, EventName, ProtocolError
 
@@ -44,6 +47,12 @@ def error_code(exc: BaseException) -> ErrorCode:
         return "permission"
     if isinstance(exc, AbiMismatch):
         return "version"
+    if isinstance(exc, PermissionError):
+        return "permission"
+    if isinstance(exc, (ValueError, RecursionError, re.error)) or type(exc).__module__.startswith(
+        "yaml"
+    ):
+        return "invalid"  # bad input
     return "internal"
 
 
@@ -170,6 +179,7 @@ class IpcServer:
 
     async def _one(self, conn: Connection, line: bytes) -> None:
         rid: int | None = None
+        method = "?"
         try:
             obj = protocol.decode(line)
             raw = obj.get("id")
@@ -180,5 +190,8 @@ class IpcServer:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # every failure becomes one error reply
-            message = str(e) or e.__class__.__name__
+            message = describe(e)
+            if message is None:  # a bug: say so here too, in one line
+                message = f"internal error: {type(e).__name__}: {e}"
+                print(f"cellmgr: request {method}: {message}", file=sys.stderr, flush=True)
             await conn.send(protocol.error(rid, error_code(e), message))

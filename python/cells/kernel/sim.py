@@ -40,6 +40,7 @@ from cells.errors import (
     PortInUse,
     error_from_errno,
 )
+from cells.failures import state_error
 from cells.ffi import codec
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
@@ -170,8 +171,7 @@ class SimKernel:
                 raise
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(
-                f"cannot open the sim state {self._db_path}: {exc}; "
-                "set --state-dir or CELLS_STATE_DIR to a writable directory"
+                str(state_error(self._db_path, exc, "cannot open the sim state"))
             ) from None
         return db
 
@@ -189,7 +189,10 @@ class SimKernel:
             if not s.core_dirty:
                 self._cache = s
         except BaseException:
-            db.execute("ROLLBACK")
+            # A failed statement may have ended the transaction already
+            # (a full disk): the first error is the one to report.
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
             raise
         finally:
             db.close()

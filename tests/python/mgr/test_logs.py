@@ -38,7 +38,7 @@ def test_a_line_written_right_after_the_tail_is_followed(
 
     monkeypatch.setattr(MgrApp, "out", out)
     monkeypatch.setattr("cells.supervisor.logstore.time.sleep", sleep)
-    result = CliRunner().invoke(cli(), ["logs", "-f", "web"])
+    result = CliRunner().invoke(cli(), ["logs", "-f", "web"], env={"CELLS_DEBUG": "1"})
     assert isinstance(result.exception, Done)
     assert [line.split(" ", 1)[1] for line in printed] == ["stdout first", "stderr second"]
 

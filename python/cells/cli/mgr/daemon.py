@@ -6,13 +6,14 @@ import os
 
 import click
 
+from cells.cli.app import Number
 from cells.cli.mgr.common import MgrApp, pass_mgr
 
 
 @click.command()
 @click.option(
     "--metrics-port",
-    type=click.IntRange(1, 65535),
+    type=Number(1, 65535),
     metavar="PORT",
     help="Serve Prometheus metrics on 127.0.0.1:PORT.",
 )
