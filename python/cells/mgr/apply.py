@@ -16,15 +16,16 @@ import contextlib
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from cells.errors import CellsError, InvalidArgument, NotFound
 from cells.kernel.api import CellSpec, Kernel
-from cells.mgr import provision, rootfs, volumes
+from cells.mgr import preflight, provision, rootfs, volumes
 from cells.mgr.facts import Facts, ServiceFact, gather
 from cells.mgr.host import Host
 from cells.mgr.journal import StateDB
-from cells.mgr.loader import Desired, load_dir
+from cells.mgr.loader import Desired, ManifestError, load_dir
 from cells.mgr.lock import apply_lock
 from cells.mgr.model import Cell, Mount, cell_from_canonical
 from cells.mgr.paths import Paths
@@ -111,13 +112,19 @@ class Manager:
         host: Host,
         services: ServiceControl | None = None,
         progress: Callable[[str], None] | None = None,
+        *,
+        readonly: bool = False,
     ) -> None:
         self.paths = paths
         self.kernel = kernel
         self.host = host
         self.services = services
         self.progress = progress or (lambda _: None)
-        self.db = StateDB(paths.db)
+        # A read-only command (plan, status) on a host that never applied
+        # anything creates no database: nothing was applied, nothing recorded.
+        fresh = readonly and not os.path.lexists(paths.db)
+        self.readonly = readonly
+        self.db = StateDB(Path(":memory:") if fresh else paths.db)
 
     def close(self) -> None:
         self.db.close()
@@ -130,8 +137,20 @@ class Manager:
         return gather(self.kernel, self.paths, self.db, desired, self.host, live)
 
     def plan(self, targets: Collection[str] | None = None, desired: Desired | None = None) -> Plan:
+        """The plan, refused (ManifestError) when apply could not carry it out."""
         desired = desired if desired is not None else self.load()
-        return plan(desired, self.facts(desired), targets)
+        p = plan(desired, self.facts(desired), targets)
+        self.preflight(desired, p)
+        return p
+
+    def preflight(self, desired: Desired, p: Plan) -> None:
+        """Raise ManifestError when the host or the cells' files lack what
+        the plan's actions need (before any of them runs)."""
+        problems = preflight.check(
+            self.paths, self.host, desired, ((a.op, a.name) for a in p.actions)
+        )
+        if problems:
+            raise ManifestError(problems)
 
     def apply(
         self,
@@ -143,6 +162,8 @@ class Manager:
         """Plan under the lock and apply; refuse when `fingerprint` is stale,
         and refuse an empty config dir over applied state unless
         `allow_empty` (an unmounted /etc/cells must not destroy every cell)."""
+        if self.readonly:
+            raise InvalidArgument("this manager was opened read-only; apply needs a writable one")
         desired = self.load()
         with apply_lock(self.paths.lock):
             if not allow_empty:
@@ -151,6 +172,7 @@ class Manager:
                 self.db.end_run(run, "interrupted")
                 self.progress(f"apply run {run} was interrupted; planning from live state")
             fresh = plan(desired, self.facts(desired), targets)
+            self.preflight(desired, fresh)
             if fingerprint is not None and fingerprint != fresh.fingerprint:
                 raise StalePlan(
                     "the saved plan is stale: manifests or live state changed since it was "

@@ -191,12 +191,17 @@ def test_plan_shows_a_replace_once_with_its_restart(small: Paths) -> None:
 def test_unusable_state_dir_is_one_line(paths: Paths, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = run("--state-dir", str(blocker / "db"), "plan")
-    assert result.exit_code == 1
-    assert result.stderr.startswith(
-        f"cellmgr: error: cannot open the state database {blocker}/db/cellmgr.db: "
-    )
-    assert result.stderr.count("\n") == 1
+    for args, db in (
+        (["plan"], f"sim state {blocker}/db/sim.db"),
+        (["apply", "--yes"], f"state database {blocker}/db/cellmgr.db"),
+    ):
+        result = run("--state-dir", str(blocker / "db"), *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"cellmgr: error: cannot open the {db}: "), args
+        assert result.stderr.endswith(
+            "Not a directory; set --state-dir / CELLS_STATE_DIR to a writable directory\n"
+        )
+        assert result.stderr.count("\n") == 1
 
 
 def test_cells_are_addressed_by_id_too(small: Paths) -> None:

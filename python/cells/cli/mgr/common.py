@@ -75,7 +75,9 @@ class MgrApp(Application):
             )
         return client
 
-    def manager(self, *, services: bool = True) -> Manager:
+    def manager(self, *, services: bool = True, readonly: bool = False) -> Manager:
+        """The Manager of this run; `readonly` for commands that change
+        nothing (plan, status): they create no state database."""
         if self._manager is None:
             from cells.mgr.apply import Manager
             from cells.mgr.host import host_for
@@ -85,7 +87,7 @@ class MgrApp(Application):
             control = DaemonServices(client) if client is not None else None
             progress = self.progress if self.stderr.isatty() else None
             self._manager = Manager(
-                self.paths(), kernel, host_for(kernel.backend), control, progress
+                self.paths(), kernel, host_for(kernel.backend), control, progress, readonly=readonly
             )
         return self._manager
 
