@@ -150,16 +150,30 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        await self.server.start()
         http = None
         if metrics_port is not None:
+            # Bound before the socket exists: a busy port leaves nothing behind.
             from prometheus_client import start_http_server
 
             from cells.mgr.metrics import registry
 
-            http = start_http_server(
-                metrics_port, addr="127.0.0.1", registry=registry(self.kernel, self.service_facts)
-            )
+            try:
+                http = start_http_server(
+                    metrics_port,
+                    addr="127.0.0.1",
+                    registry=registry(self.kernel, self.service_facts),
+                )
+            except OSError as e:
+                raise CellsError(
+                    f"metrics on 127.0.0.1:{metrics_port}: {e.strerror or e}; "
+                    "pick another --metrics-port"
+                ) from None
+        try:
+            await self.server.start()
+        except BaseException:
+            if http is not None:
+                http[0].shutdown()
+            raise
         try:
             stats = self.kernel.stats()
             self._audit_seq = stats.audit_head

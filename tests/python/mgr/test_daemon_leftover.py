@@ -197,3 +197,60 @@ service:
             for pid in _copies(f"{marker}-{n}"):
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
+
+
+def test_detach_with_a_busy_metrics_port_fails_in_the_foreground(paths: Paths) -> None:
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        result = _cli("daemon", "--detach", "--metrics-port", str(port))
+    finally:
+        busy.close()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"cellmgr: error: metrics on 127.0.0.1:{port}: Address already in use; "
+        "pick another --metrics-port\n"
+    )
+    assert not paths.socket.exists()
+
+
+def test_detach_returns_once_the_daemon_is_ready(paths: Paths, tmp_path: Path) -> None:
+    pidfile, log = tmp_path / "cellmgr.pid", tmp_path / "daemon.log"
+    with log.open("wb") as err:  # the detached daemon keeps it: not a pipe to wait on
+        code = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cells.cli.mgr",
+                "daemon",
+                "--detach",
+                "--pidfile",
+                str(pidfile),
+            ],
+            env={**os.environ, "PYTHONPATH": _PY},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            timeout=30,
+            check=False,
+        ).returncode
+    assert code == 0, log.read_text()
+    assert "daemon ready" in log.read_text()
+    pid = int(pidfile.read_text())
+    try:
+        assert paths.socket.exists()  # ready means serving, not about to
+        assert _cli("status").returncode == 0
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        _until(lambda: not _copies_pid(pid), "detached daemon gone")
+
+
+def _copies_pid(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
