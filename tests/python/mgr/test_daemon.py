@@ -220,9 +220,49 @@ def test_metrics_have_help_and_type(paths: Paths) -> None:
     applied(paths, "kind: Cell\nname: solo\n")
     kernel = open_kernel("sim", paths.state_dir)
     text = generate_latest(registry(kernel, dict)).decode()
-    assert "# HELP cells_cell_procs Processes in the cell." in text
+    assert "# HELP cells_cell_processes Live processes in the cell." in text
     assert "# TYPE cells_cell_denies_total counter" in text
-    assert 'cells_cell_procs{cell="solo"} 0.0' in text
+    assert 'cells_cell_processes{cell="solo",id="1"} 0.0' in text
+    assert "cells_backend_up 1.0" in text
+
+
+def test_daemon_metrics_and_cellctl_stats_speak_one_vocabulary(paths: Paths) -> None:
+    from cells.cli.ctl.metrics import exposition
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    applied(paths, "kind: Cell\nname: solo\n")
+    kernel = open_kernel("sim", paths.state_dir)
+
+    def cell_families(text: str) -> dict[str, tuple[str, list[tuple[str, ...]]]]:
+        return {
+            f.name: (f.type, sorted(tuple(sorted(s.labels)) for s in f.samples))
+            for f in text_string_to_metric_families(text)
+            if f.name.startswith("cells_cell_")
+        }
+
+    daemon = cell_families(generate_latest(registry(kernel, dict)).decode())
+    ctl = cell_families(exposition(kernel.stats(), kernel.list()).decode())
+    assert daemon == ctl
+    assert "cells_cell_cpu_ticks_per_second" in daemon
+
+
+def test_a_scrape_while_the_kernel_cannot_be_read_still_answers(
+    paths: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cells.errors import BackendError
+    from prometheus_client import generate_latest
+
+    class Broken:
+        def list(self) -> list[object]:
+            raise BackendError("cannot open the sim state /x/sim.db: unable to open")
+
+    text = generate_latest(registry(Broken(), dict)).decode()  # type: ignore[arg-type]
+    assert "cells_backend_up 0.0" in text
+    assert capsys.readouterr().err == (
+        "cellmgr: metrics: cannot read the cells: cannot open the sim state /x/sim.db: "
+        "unable to open\n"
+    )
 
 
 def test_peer_check_allows_root_or_owner(tmp_path: Path) -> None:
