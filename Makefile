@@ -13,12 +13,18 @@ VENV?=		.venv
 VPY=		$(VENV)/bin/python
 NETBSD_SYS?=
 
-.PHONY: all venv demo test test-c test-kmod test-py lint bench kmod-check \
+.PHONY: all prereq venv demo test test-c test-kmod test-py lint bench kmod-check \
 	qemu-test clean
 
 all: test
 
+# C compiler, Python >= 3.10 with venv and headers: checked first, each
+# missing one named with the package that provides it.
+prereq:
+	@sh ci/prereq "$(PYTHON)"
+
 $(VENV)/.installed: pyproject.toml setup.py
+	@sh ci/prereq "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[dev]'
@@ -29,7 +35,7 @@ venv: $(VENV)/.installed
 demo: venv
 	sh examples/demo.sh
 
-test: test-c test-kmod lint test-py
+test: prereq test-c test-kmod lint test-py
 
 test-c:
 	$(MAKE) -C tests/c test
