@@ -88,6 +88,14 @@ class ApplyReport:
         }
 
 
+class ApplyObserver(Protocol):
+    """Told about each action as apply goes (the CLI's progress and lines)."""
+
+    def begin(self, index: int, total: int, key: str) -> None: ...
+
+    def done(self, index: int, total: int, result: ActionResult) -> None: ...
+
+
 class _Journal:
     def __init__(self, db: StateDB, run: int) -> None:
         self.db, self.run = db, run
@@ -114,6 +122,7 @@ class Manager:
         progress: Callable[[str], None] | None = None,
         *,
         readonly: bool = False,
+        observer: ApplyObserver | None = None,
     ) -> None:
         self.paths = paths
         self.kernel = kernel
@@ -124,6 +133,7 @@ class Manager:
         # anything creates no database: nothing was applied, nothing recorded.
         fresh = readonly and not os.path.lexists(paths.db)
         self.readonly = readonly
+        self.observer = observer
         self.db = StateDB(Path(":memory:") if fresh else paths.db)
 
     def close(self) -> None:
@@ -200,9 +210,11 @@ class Manager:
             return report
         journal = _Journal(self.db, self.db.begin_run(p.fingerprint))
         deferred: list[str] = []
+        total = len(p.actions)
         for seq, action in enumerate(p.actions):
             key = action.key()
-            self.progress(key)
+            if self.observer is not None:
+                self.observer.begin(seq, total, key)
             journal.write(seq, key, "begin")
             try:
                 changed = self._do(desired, action, deferred)
@@ -210,14 +222,19 @@ class Manager:
                 detail = str(e) if isinstance(e, CellsError) else f"{key}: {e}"
                 journal.write(seq, key, "failed", detail)
                 self.db.end_run(journal.run, "failed")
-                report.results.append(ActionResult(key, False, detail))
+                self._result(report, seq, total, ActionResult(key, False, detail))
                 return report
             journal.write(seq, key, "done", "; ".join(changed))
-            report.results.append(ActionResult(key, True, changed=tuple(changed)))
+            self._result(report, seq, total, ActionResult(key, True, changed=tuple(changed)))
         if deferred and self.services is not None:
             self.services.start(deferred)
         self.db.end_run(journal.run, "ok")
         return report
+
+    def _result(self, report: ApplyReport, seq: int, total: int, result: ActionResult) -> None:
+        report.results.append(result)
+        if self.observer is not None:
+            self.observer.done(seq, total, result)
 
     # -- the effects of each op -------------------------------------------
     def _spec(self, cell: Cell) -> CellSpec:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
+from cells.cli.mgr.common import MgrApp, Progress, pass_mgr, render_plan
 
 
 @click.command("apply")
@@ -51,7 +51,8 @@ def apply_cmd(
     """
     from cells.mgr.loader import ManifestError
 
-    manager = app.manager()
+    progress = Progress(app, lines=not as_json)
+    manager = app.manager(observer=progress)
     fingerprint = None
     targets = list(cells) or None
     if plan_file is not None:
@@ -88,15 +89,14 @@ def apply_cmd(
             f"no cellmgr daemon answers at {app.paths().socket}: services are "
             "started by 'cellmgr daemon'"
         )
+    progress.clear()
     if as_json:
         app.json(report.to_dict())
-    else:
-        for r in report.results:
-            mark = "ok" if r.ok else "FAILED"
-            changed = f" ({'; '.join(r.changed)})" if r.changed else ""
-            app.out(f"{mark:>6}  {r.key}{changed}")
-        if not report.results:
-            app.out("No changes: the host matches the manifests.")
+    elif not report.results:
+        app.out("No changes: the host matches the manifests.")
+    elif progress.tty:
+        n = len(report.results)
+        app.note(f"{n} action{'s' if n != 1 else ''} in {progress.elapsed():.1f}s")
     if not report.ok:
         failed = next(r for r in report.results if not r.ok)
         app.abort(

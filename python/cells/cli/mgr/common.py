@@ -75,7 +75,9 @@ class MgrApp(Application):
             )
         return client
 
-    def manager(self, *, services: bool = True, readonly: bool = False) -> Manager:
+    def manager(
+        self, *, services: bool = True, readonly: bool = False, observer: Any = None
+    ) -> Manager:
         """The Manager of this run; `readonly` for commands that change
         nothing (plan, status): they create no state database."""
         if self._manager is None:
@@ -85,9 +87,14 @@ class MgrApp(Application):
             kernel = self.kernel()
             client = self.client() if services else None
             control = DaemonServices(client) if client is not None else None
-            progress = self.progress if self.stderr.isatty() else None
             self._manager = Manager(
-                self.paths(), kernel, host_for(kernel.backend), control, progress, readonly=readonly
+                self.paths(),
+                kernel,
+                host_for(kernel.backend),
+                control,
+                self.progress,
+                readonly=readonly,
+                observer=observer,
             )
         return self._manager
 
@@ -96,8 +103,7 @@ class MgrApp(Application):
         return self.kernel().get(int(ref)).name if ref.isdigit() else ref
 
     def progress(self, text: str) -> None:
-        self.stderr.write(f"  {text}\n")
-        self.stderr.flush()
+        self.note(text)
 
     def close(self) -> None:
         if self._manager is not None:
@@ -107,6 +113,48 @@ class MgrApp(Application):
 
 
 pass_mgr = click.make_pass_decorator(MgrApp)
+
+
+class Progress:
+    """Apply's progress: each result is one line on stdout as soon as it is
+    known (so rc.d and CI logs show the work as it goes); on a terminal a
+    transient `[N/M elapsed] action` line on stderr shows what runs, and
+    is cleared before each result, so nothing is printed twice."""
+
+    def __init__(self, app: Application, *, lines: bool = True) -> None:
+        import time
+
+        self.app, self.lines = app, lines
+        self.tty = app.stderr.isatty()
+        self._clock = time.monotonic
+        self.started = self._clock()
+        self._shown = False
+
+    def elapsed(self) -> float:
+        return self._clock() - self.started
+
+    def status(self, text: str) -> None:
+        """A transient line on a terminal (nothing elsewhere)."""
+        if self.tty:
+            self.app.stderr.write(f"\r\033[K{text}")
+            self.app.stderr.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self.app.stderr.write("\r\033[K")
+            self.app.stderr.flush()
+            self._shown = False
+
+    def begin(self, index: int, total: int, key: str) -> None:
+        self.status(f"[{index + 1}/{total} {self.elapsed():.1f}s] {key}")
+
+    def done(self, index: int, total: int, result: Any) -> None:
+        self.clear()
+        if self.lines:
+            mark = "ok" if result.ok else "FAILED"
+            changed = f" ({'; '.join(result.changed)})" if result.changed else ""
+            self.app.out(f"{mark:>6}  {result.key}{changed}")
 
 
 class DaemonServices:
