@@ -41,10 +41,9 @@ from cells.errors import (
     error_from_errno,
 )
 from cells.failures import state_error
-from cells.ffi import codec
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
-from cells.kernel import members
+from cells.kernel import codec, members
 from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
 
 if TYPE_CHECKING:
@@ -454,7 +453,7 @@ class SimKernel:
             return decision
 
     def policy(self) -> builtins.list[PolicyRow]:
-        from cells.ffi import policy
+        from cells.kernel import policy
 
         return policy.policy_rows()
 
@@ -463,7 +462,7 @@ class SimKernel:
     def _decide(
         self, s: _Session, cell: CellRef, op: str, target: str | None, euid: int, record: bool
     ) -> Decision:
-        from cells.ffi import policy
+        from cells.kernel import policy
 
         what = f"explain {op} for cell '{cell}'"
         if cell in (0, "0", policy.HOST):
