@@ -249,3 +249,16 @@ def test_a_missing_config_dir_is_an_error_for_every_reader(paths: Paths, tmp_pat
             f"cellmgr: error: config dir {missing} does not exist; create it or set "
             "--config-dir / CELLS_CONFIG_DIR\n"
         ), verb
+
+
+def test_multi_line_file_content_keeps_one_plan_line_per_action(paths: Paths) -> None:
+    cell = 'kind: Cell\nname: web\nprovision:\n  - file: {path: /etc/motd, content: "%s"}\n'
+    (paths.config_dir / "cells.yaml").write_text(cell % "one\\ntwo\\n")
+    assert run("apply", "--yes").exit_code == 0
+    (paths.config_dir / "cells.yaml").write_text(cell % "three\\nfour\\n")
+    result = run("plan")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Plan: 2 actions"
+    assert len(lines) == 3, result.stdout
+    assert "three\\nfour\\n" in result.stdout

@@ -205,7 +205,7 @@ def render_plan(app: Application, p: Plan) -> None:
     if p.drift:
         app.out("Drift (live state differs from what was applied):")
         for name, r in p.drift:
-            app.out(f"  {name}: {r}")
+            app.out(f"  {name}: {_one_line(str(r))}")
         app.out("")
     shown = _visible(p)
     if not shown:
@@ -229,9 +229,14 @@ def render_plan(app: Application, p: Plan) -> None:
             if a.restarts:
                 extra.append("restarts service " + ", ".join(a.restarts))
             tail = f"  ({'; '.join(extra)})" if extra else ""
-            app.out(f"  {sym:>3} {a.op:<{width}} {a.name}{tail}")
+            app.out(_one_line(f"  {sym:>3} {a.op:<{width}} {a.name}{tail}"))
     for note in p.notes:
         app.note(note)
+
+
+def _one_line(text: str) -> str:
+    """One action, one line: newlines in values (file contents) are shown escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _visible(p: Plan) -> list[Any]:
