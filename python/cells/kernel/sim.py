@@ -378,6 +378,8 @@ class SimKernel:
             s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
 
     def list(self) -> list[CellInfo]:
+        if not os.path.lexists(self._db_path):
+            return []  # no state yet, so no cell; a read creates no state
         with self._session() as s:
             self._host_only(s, "list cells")
             buf, count = s.core.list(int(time.time()))

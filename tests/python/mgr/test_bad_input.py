@@ -62,7 +62,7 @@ def test_read_only_commands_create_no_state(paths: Paths) -> None:
     assert not paths.state_dir.exists()
     for args in (["plan"], ["status"]):
         assert run(*args).exit_code == 0
-        assert not paths.db.exists(), args
+        assert not paths.state_dir.exists(), args  # neither cellmgr's nor the sim's
     assert not paths.cells_dir.exists()
 
 
