@@ -378,7 +378,7 @@ class SimKernel:
             s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
 
     def list(self) -> list[CellInfo]:
-        if not os.path.lexists(self._db_path):
+        if _fresh(self._db_path):
             return []  # no state yet, so no cell; a read creates no state
         with self._session() as s:
             self._host_only(s, "list cells")
@@ -511,6 +511,17 @@ class SimKernel:
                 )
         s.set_meta("audit_head", head)
         s.db.execute("DELETE FROM events WHERE seq <= ?", (head - lib.CELL_AUDIT_RING,))
+
+
+def _fresh(db_path: str) -> bool:
+    """No database yet, where one could be made (the nearest existing
+    ancestor is a directory; a file in the way stays an error)."""
+    if os.path.lexists(db_path):
+        return False
+    parent = os.path.dirname(os.path.abspath(db_path))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    return os.path.isdir(parent)
 
 
 def _read(path: str) -> str:
