@@ -151,3 +151,23 @@ def test_a_scoped_bind_address_is_refused(sim_env: dict[str, str], tmp_path: Pat
     assert result.returncode == 1
     assert "has a zone" in result.stderr and result.stderr.count("\n") == 1
     assert json.loads(tool("cells.cli.ctl", "list", "--json").stdout)["cells"] == []
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (OSError(errno.EMFILE, "Too many open files"), "ulimit -n"),
+        (OSError(errno.ENOSPC, "No space left on device"), "free space"),
+        (sqlite3.OperationalError("database or disk is full"), "the disk is full"),
+        (sqlite3.DatabaseError("file is not a database"), "the database is corrupt"),
+        (OSError(errno.EACCES, "Permission denied"), "run as root or set --state-dir"),
+    ],
+)
+def test_opening_a_state_database_names_the_cause(exc: OSError, expected: str) -> None:
+    from cells.failures import state_error
+
+    line = str(state_error("/var/db/cells/cellmgr.db", exc))
+    assert line.startswith("cannot open the state database /var/db/cells/cellmgr.db: ")
+    assert expected in line
+    if expected != "run as root or set --state-dir":
+        assert "run as root" not in line
