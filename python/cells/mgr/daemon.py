@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from cells import __version__
 from cells.errors import CellsError, InvalidArgument, NotFound
+from cells.failures import describe
 from cells.ipc import protocol
 from cells.ipc.server import Connection, IpcServer
 from cells.kernel.api import Kernel
@@ -194,8 +195,11 @@ class Daemon:
                     await self.reconcile()
                     await self._publish_cells()
                     await self._publish_audit()
-                except (CellsError, OSError) as e:
-                    self._report(f"reconcile: {e}")
+                except Exception as e:  # an expected failure is one line; the loop goes on
+                    line = describe(e)
+                    if line is None:
+                        raise
+                    self._report(f"reconcile: {line}")
         finally:
             await self.shutdown()
             if http is not None:

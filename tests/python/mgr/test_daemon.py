@@ -499,3 +499,34 @@ def test_ipc_params_of_the_wrong_type_are_invalid_not_internal(paths: Paths) -> 
             assert d.sup.status("web").state == "stopped"
 
     asyncio.run(main())
+
+
+def test_a_state_database_failure_is_reported_and_the_daemon_goes_on(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    import cells.mgr.daemon as daemon_module
+
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+    real = daemon_module.applied_cells_of
+    failures = {"left": 1}
+
+    def flaky(p: Paths) -> dict[str, object]:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(p)  # type: ignore[return-value]
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            monkeypatch.setattr(daemon_module, "applied_cells_of", flaky)
+            d._wake.set()
+            await wait_for(lambda: failures["left"] == 0)
+            await asyncio.sleep(0.3)
+            assert (await c.status())["cells"][0]["name"] == "web"
+
+    asyncio.run(main())
+    err = capsys.readouterr().err
+    assert "cellmgr: reconcile: a state database: the database is corrupt" in err
+    assert "Traceback" not in err
