@@ -13,6 +13,7 @@ cells.kernel.sim.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sqlite3
 import sys
@@ -85,9 +86,25 @@ def state_error(
     path: object, exc: OSError | sqlite3.Error, what: str = "cannot open the state database"
 ) -> CellsError:
     """Opening the database at `path` failed with `exc`: one line naming the cause."""
+    if isinstance(exc, sqlite3.Error) and "unable to open" in str(exc).lower():
+        # SQLite does not say why; opening the file ourselves does (no
+        # descriptors left, no permission, a missing directory).
+        probe = _probe(str(path))
+        if probe is not None:
+            exc = probe
     if isinstance(exc, OSError):
         line = describe_os(exc)
         if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST):
             line += "; set --state-dir / CELLS_STATE_DIR to a writable directory"
         return CellsError(f"{what} {path}: {line}")
     return CellsError(describe_sqlite(exc, f"{what} {path}", path))
+
+
+def _probe(path: str) -> OSError | None:
+    """Why `path` cannot be opened for writing, or None when it can."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        return e
+    os.close(fd)
+    return None

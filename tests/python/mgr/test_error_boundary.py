@@ -171,3 +171,29 @@ def test_opening_a_state_database_names_the_cause(exc: OSError, expected: str) -
     assert expected in line
     if expected != "run as root or set --state-dir":
         assert "run as root" not in line
+
+
+def test_out_of_descriptors_at_open_is_named_as_such(paths: Paths) -> None:
+    """SQLite only says 'unable to open database file'; the cause is found."""
+    import resource
+
+    from cells.errors import CellsError
+    from cells.mgr.journal import StateDB
+
+    paths.state_dir.mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held: list[int] = []
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+        with pytest.raises(OSError) as full:
+            for _ in range(64):
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        assert full.value.errno == errno.EMFILE
+        with pytest.raises(CellsError) as err:
+            StateDB(paths.db)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert "ulimit -n" in str(err.value), str(err.value)
+    assert "run as root" not in str(err.value)
