@@ -64,3 +64,22 @@ def test_json_prints_the_report_once(paths: Paths) -> None:
     result = CliRunner().invoke(cli(), ["apply", "--yes", "--json"], env={"CELLS_QUIET": "1"})
     assert result.exit_code == 0
     assert result.stdout.count("\n") == 1 and result.stdout.startswith("{")
+
+
+def test_a_long_step_shows_its_elapsed_time_on_a_terminal_and_one_line_elsewhere() -> None:
+    import time
+
+    from cells.cli.mgr.common import working
+
+    err = Terminal()
+    with working(
+        MgrApp("cellmgr", stdout=io.StringIO(), stderr=err), "importing sets", interval=0.01
+    ):
+        time.sleep(0.05)
+    shown = err.getvalue()
+    assert shown.startswith("\r\033[Kimporting sets [0.0s]")
+    assert shown.count("importing sets [") >= 2 and shown.endswith("\r\033[K")
+    plain = io.StringIO()
+    with working(MgrApp("cellmgr", stdout=io.StringIO(), stderr=plain), "importing sets"):
+        pass
+    assert plain.getvalue() == "cellmgr: importing sets\n"

@@ -5,7 +5,8 @@ human rendering of plans.  Callers: the verb modules of cells.cli.mgr.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -113,6 +114,39 @@ class MgrApp(Application):
 
 
 pass_mgr = click.make_pass_decorator(MgrApp)
+
+
+@contextlib.contextmanager
+def working(app: Application, text: str, *, interval: float = 0.2) -> Iterator[None]:
+    """One long step: on a terminal `text` with the elapsed time, updated
+    in place until it ends and then cleared; elsewhere `text` once, as a
+    plain line on stderr (rc.d and CI logs show what the command is doing)."""
+    import threading
+    import time
+
+    if not app.stderr.isatty():
+        app.note(text)
+        yield
+        return
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def show() -> None:
+        while True:
+            app.stderr.write(f"\r\033[K{text} [{time.monotonic() - started:.1f}s]")
+            app.stderr.flush()
+            if stop.wait(interval):
+                return
+
+    ticker = threading.Thread(target=show, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        app.stderr.write("\r\033[K")
+        app.stderr.flush()
 
 
 class Progress:
