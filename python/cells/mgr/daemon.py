@@ -180,10 +180,11 @@ class Daemon:
             self._audit_seq = stats.audit_head
         except Exception:
             self._audit_seq = 0
-        await self.reconcile(initial=True)
-        if ready is not None:
-            ready()
         try:
+            # Inside: a failure here still stops what started and removes the socket.
+            await self.reconcile(initial=True)
+            if ready is not None:
+                ready()
             while not self._stop.is_set():
                 timeout = min(self.interval, 0.5) if self._dirty else self.interval
                 with contextlib.suppress(asyncio.TimeoutError):

@@ -530,3 +530,26 @@ def test_a_state_database_failure_is_reported_and_the_daemon_goes_on(
     err = capsys.readouterr().err
     assert "cellmgr: reconcile: a state database: the database is corrupt" in err
     assert "Traceback" not in err
+
+
+def test_a_daemon_that_cannot_start_leaves_no_socket(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import cells.mgr.daemon as daemon_module
+
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+
+    def corrupt(p: Paths) -> dict[str, object]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(daemon_module, "applied_cells_of", corrupt)
+
+    async def main() -> None:
+        d = Daemon(paths, open_kernel("sim", paths.state_dir), SimHost(), interval=0.1)
+        with pytest.raises(sqlite3.DatabaseError):
+            await asyncio.wait_for(d.run(None), 20)
+
+    asyncio.run(main())
+    assert not paths.socket.exists()
