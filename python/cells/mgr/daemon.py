@@ -5,10 +5,13 @@ The daemon supervises the service of every applied cell with one
 healthchecks, bounded restarts → failed).  Its reconcile loop keeps the
 supervisor in step with the applied manifests (new, changed, removed
 services) and starts wanted services only when their dependencies are
-healthy; stops go dependents first.  It serves the IPC socket
-(docs/ipc.md), pushes `cells`, `log:<cell>`, `audit` and `daemon` events,
-and exposes Prometheus metrics on 127.0.0.1.  Callers: cellmgr daemon,
-rc.d/cellmgr, the tests.
+healthy; stops go dependents first.  Service actions over IPC reconcile
+first, so an apply that just recorded a cell finds its service.  At start
+it stops the services a killed daemon left running (their output pipes
+and supervisor are gone) and starts them again under itself.  It serves
+the IPC socket (docs/ipc.md), pushes `cells`, `log:<cell>`, `audit` and
+`daemon` events, and exposes Prometheus metrics on 127.0.0.1.  Callers:
+cellmgr daemon, rc.d/cellmgr, the tests.
 """
 
 from __future__ import annotations
