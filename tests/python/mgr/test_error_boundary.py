@@ -197,3 +197,55 @@ def test_out_of_descriptors_at_open_is_named_as_such(paths: Paths) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert "ulimit -n" in str(err.value), str(err.value)
     assert "run as root" not in str(err.value)
+
+
+def test_a_really_full_disk_under_the_state_dir_is_named(tmp_path: Path) -> None:
+    """A 200 KiB tmpfs as the state dir, filled by an apply: every command
+    says the disk is full (not a rollback error, not 'run as root')."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(tiny)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        config = tmp_path / "etc"
+        config.mkdir()
+        (config / "a.yaml").write_text(
+            "".join(
+                f"---\nkind: Cell\nname: c{i:03d}\nports: [{1000 + i}]\n"
+                f"service: {{command: [sleep, '600'], env: {{X: {'y' * 2000}}}}}\n"
+                for i in range(300)
+            )
+        )
+        env = {
+            "CELLS_BACKEND": "sim",
+            "CELLS_STATE_DIR": str(tiny / "state"),
+            "CELLS_CONFIG_DIR": str(config),
+            "CELLS_DIR": str(tmp_path / "cells"),
+            "CELLS_SOCKET": str(tmp_path / "sock"),
+        }
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            result = tool("cells.cli.mgr", "apply", "--yes")
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        assert result.returncode == 1
+        last = result.stderr.splitlines()[-1]
+        assert "the disk is full" in last or "No space left on device" in last, result.stderr
+        assert "rollback" not in result.stderr and "run as root" not in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(tiny)], timeout=30, check=False)
