@@ -512,6 +512,7 @@ class Daemon:
                 "pid": os.getpid(),
             }
         if method == "status":
+            await self.reconcile()  # a cell applied a moment ago shows its service
             return {"cells": self.status_rows()}
         if method in ("cell.start", "cell.stop", "cell.restart"):
             # An apply may have recorded these cells a moment ago: know them first.

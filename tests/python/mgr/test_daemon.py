@@ -553,3 +553,32 @@ def test_a_daemon_that_cannot_start_leaves_no_socket(
 
     asyncio.run(main())
     assert not paths.socket.exists()
+
+
+def test_status_right_after_an_apply_shows_the_new_service(paths: Paths) -> None:
+    from cells.cli.mgr import cli
+    from click.testing import CliRunner
+
+    async def main() -> None:
+        kernel = open_kernel("sim", paths.state_dir)
+        d = Daemon(paths, kernel, SimHost(), interval=3600)  # no reconcile pass meanwhile
+        ready = asyncio.Event()
+        task = asyncio.create_task(d.run(None, ready.set))
+        await asyncio.wait_for(ready.wait(), 10)
+        try:
+            (paths.config_dir / "a.yaml").write_text(
+                "kind: Cell\nname: c\nservice: {command: [sleep, '600']}\n"
+            )
+
+            def cli_apply() -> int:
+                return CliRunner().invoke(cli(), ["apply", "--yes"]).exit_code
+
+            assert await asyncio.to_thread(cli_apply) == 0
+            async with AsyncClient(paths.socket) as c:
+                rows = {r["name"]: r for r in (await c.status())["cells"]}
+            assert rows["c"]["service"] == "stopped"
+        finally:
+            d.request_stop()
+            await asyncio.wait_for(task, 20)
+
+    asyncio.run(main())
