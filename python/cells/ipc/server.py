@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,13 @@ Handler = Callable[[str, dict[str, Any], Connection], Awaitable[Any]]
 
 
 class IpcServer:
-    def __init__(self, path: Path, handler: Handler, *, check_peer: bool = True) -> None:
+    def __init__(
+        self, path: Path, handler: Handler, *, check_peer: bool = True, debug: bool = False
+    ) -> None:
         self.path = path
         self.handler = handler
         self.check_peer = check_peer
+        self.debug = debug
         self.connections: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -194,4 +198,6 @@ class IpcServer:
             if message is None:  # a bug: say so here too, in one line
                 message = f"internal error: {type(e).__name__}: {e}"
                 print(f"cellmgr: request {method}: {message}", file=sys.stderr, flush=True)
+                if self.debug:
+                    traceback.print_exception(e, file=sys.stderr)
             await conn.send(protocol.error(rid, error_code(e), message))

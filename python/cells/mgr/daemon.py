@@ -121,6 +121,7 @@ class Daemon:
         check_peer: bool = True,
         use_syslog: bool | None = None,
         destroy_on_exit: bool = False,
+        debug: bool = False,
     ) -> None:
         self.paths, self.kernel, self.host = paths, kernel, host
         self.interval = interval
@@ -132,7 +133,7 @@ class Daemon:
         self.sup = Supervisor(
             kernel=kernel, on_event=self._on_event, run_dir=paths.state_dir / "run"
         )
-        self.server = IpcServer(paths.socket, self.handle, check_peer=check_peer)
+        self.server = IpcServer(paths.socket, self.handle, check_peer=check_peer, debug=debug)
         self.use_syslog = sys.platform.startswith("netbsd") if use_syslog is None else use_syslog
         self.cells: dict[str, Cell] = {}
         self.digests: dict[str, str] = {}

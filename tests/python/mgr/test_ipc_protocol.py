@@ -99,3 +99,37 @@ def test_every_method_has_typed_params() -> None:
     assert set(protocol.METHODS) == set(protocol.PARAMS)
     for method, names in protocol.REQUIRED.items():
         assert set(names) <= set(protocol.PARAMS[method])
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_in_a_handler_is_one_reply_line_and_a_traceback_only_with_debug(
+    tmp_path: object, capsys: pytest.CaptureFixture[str], debug: bool
+) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from cells.ipc.client import AsyncClient, IpcError
+    from cells.ipc.server import IpcServer
+
+    async def handler(method: str, params: dict[str, object], conn: object) -> object:
+        if method == "hello":
+            return {"server": "cellmgr", "protocol": 1}
+        raise KeyError("oops")
+
+    async def main() -> None:
+        sock = Path(str(tmp_path)) / "s.sock"
+        server = IpcServer(sock, handler, check_peer=False, debug=debug)
+        await server.start()
+        try:
+            async with AsyncClient(sock) as c:
+                with pytest.raises(IpcError) as err:
+                    await c.call("status")
+            assert err.value.code == "internal"
+            assert str(err.value) == "internal error: KeyError: 'oops'"
+        finally:
+            await server.close()
+
+    asyncio.run(main())
+    err = capsys.readouterr().err
+    assert "cellmgr: request status: internal error: KeyError: 'oops'" in err
+    assert ("Traceback (most recent call last)" in err) is debug

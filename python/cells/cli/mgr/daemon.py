@@ -89,7 +89,12 @@ def daemon(
             told = None
 
     d = Daemon(
-        paths, kernel, host_for(kernel.backend), interval=interval, destroy_on_exit=destroy_on_exit
+        paths,
+        kernel,
+        host_for(kernel.backend),
+        interval=interval,
+        destroy_on_exit=destroy_on_exit,
+        debug=app.debug,
     )
     try:
         asyncio.run(d.run(metrics_port, ready))
