@@ -7,10 +7,11 @@ sets, every owner a provision step names exists in the cell's own
 /etc/passwd and /etc/group (files inside a cell belong to the cell's
 users), and no mount lands on a non-empty directory of the cell.  The
 cell's passwd is read from its root when it has one, else from the base
-it will be built from, plus whatever earlier provision `file` steps write
-to /etc/passwd or /etc/group.  Reads only, and a cell's files only through
-descriptors opened without following links (no FIFO, device or link a
-cell planted is read).  Caller: Manager.plan/apply.
+it will be built from, plus whatever earlier provision `file` and `line`
+steps write to /etc/passwd or /etc/group; owners after an `exec` step (a
+useradd) or a patch of those files are left to apply.  Reads only, and a
+cell's files only through descriptors opened without following links (no
+FIFO, device or link a cell planted is read).  Caller: Manager.plan/apply.
 """
 
 from __future__ import annotations
@@ -131,11 +132,18 @@ def _owners(cell: Cell, root: Path, base: Path | None) -> Iterator[tuple[str, st
         name: _read((root, f"etc/{name}"), None if base is None else (base, f"etc/{name}"))
         for name in ("passwd", "group")
     }
+    accounts = ("/etc/passwd", "/etc/group")
     for i, step in enumerate(cell.provision):
         path = step.get("path")
-        if step.kind == "file" and path in ("/etc/passwd", "/etc/group"):
+        if step.kind == "file" and path in accounts:
             files[path.rsplit("/", 1)[1]] = str(step.get("content", ""))
             continue
+        if step.kind == "line" and path in accounts:
+            name = path.rsplit("/", 1)[1]
+            files[name] = (files[name] or "") + "\n" + str(step.get("line", ""))
+            continue
+        if step.kind == "exec" or (step.kind == "patch" and path in accounts):
+            return  # a command (useradd) or a diff may add accounts: not known before
         owner = step.get("owner")
         if step.kind not in ("file", "dir") or not owner:
             continue

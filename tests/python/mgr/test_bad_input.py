@@ -139,3 +139,20 @@ def test_a_planted_fifo_for_passwd_is_not_read(paths: Paths) -> None:
         assert "the cell has no /etc/passwd" in result.stderr
     finally:
         shutil.rmtree(paths.root("a"), ignore_errors=True)
+
+
+def test_owners_added_by_a_line_step_or_a_command_are_not_refused(paths: Paths) -> None:
+    by_line = (
+        "kind: Cell\nname: a\nprovision:\n"
+        '  - line: {path: /etc/passwd, line: "www:*:80:80::/:/sbin/nologin"}\n'
+        "  - dir: {path: /srv, owner: www}\n"
+    )
+    (paths.config_dir / "a.yaml").write_text(by_line)
+    assert run("plan").exit_code == 0
+    by_command = (
+        "kind: Cell\nname: a\nprovision:\n"
+        "  - exec: {command: 'echo www:*:81:81::/:/sbin/nologin >> etc/passwd', creates: /x}\n"
+        "  - dir: {path: /srv, owner: www}\n"
+    )
+    (paths.config_dir / "a.yaml").write_text(by_command)
+    assert run("plan").exit_code == 0  # what the command adds is known only when it runs
