@@ -24,12 +24,19 @@ KTEST_ARGS?=
 KTEST=		$(VPY) -m ci.ktest
 KTEST_IN=	--kernel "$(NETBSD_KERNEL)" --sys "$(NETBSD_SYS)" $(KTEST_ARGS)
 
-.PHONY: all venv demo test test-c test-kmod test-ktest test-py lint bench \
-	kmod-check qemu-test ktest ktest-fixtures ktest-bench ktest-inputs clean
+.PHONY: all prereq venv demo test test-c test-kmod test-ktest test-py lint \
+	bench kmod-check qemu-test ktest ktest-fixtures ktest-bench ktest-inputs \
+	clean
 
 all: test
 
+# C compiler, Python >= 3.10 with venv and headers: checked first, each
+# missing one named with the package that provides it.
+prereq:
+	@sh ci/prereq "$(PYTHON)"
+
 $(VENV)/.installed: pyproject.toml setup.py
+	@sh ci/prereq "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[dev]'
@@ -40,7 +47,7 @@ venv: $(VENV)/.installed
 demo: venv
 	sh examples/demo.sh
 
-test: test-c test-kmod test-ktest lint test-py
+test: prereq test-c test-kmod test-ktest lint test-py
 
 test-c:
 	$(MAKE) -C tests/c test

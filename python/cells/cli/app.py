@@ -4,8 +4,9 @@ One `Application` per run owns the streams and the output contract:
 human tables (fixed column order), `--json` (stable keys) and `--tsv`
 (fixed header row) go to stdout; notes and errors go to stderr; `abort()`
 prints `<prog>: error: <message>` and exits (1 by default).  Commands never
-print or exit directly.  `CellsGroup` turns a `CellsError` into one line
-and exit 1, and a usage error into one line and exit 2.  It also holds the
+print or exit directly.  `CellsGroup` is the error boundary: every expected
+failure is one line and exit 1, a usage error one line and exit 2, a
+closed stdout a quiet exit; a traceback only with --debug.  It also holds the
 global options shared by the tools (backend, state dir) and opens the
 kernel lazily.  Callers: cells.cli.ctl, cells.cli.mgr.
 """
@@ -55,8 +56,10 @@ class Application:
         state_dir: str | None = None,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
+        debug: bool = False,
     ) -> None:
         self.prog = prog
+        self.debug = debug
         self.backend = backend
         self.state_dir = state_dir
         self._stdout = stdout
@@ -166,6 +169,27 @@ def _tsv_field(text: str) -> str:
 pass_app = click.make_pass_decorator(Application)
 
 
+class Number(click.ParamType):  # type: ignore[type-arg]
+    """A decimal integer in [low, high], written with ASCII digits only:
+    no sign, space, underscore or other digits that int() would take."""
+
+    name = "integer"
+
+    def __init__(self, low: int = 0, high: int = (1 << 63) - 1) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.isascii() and value.isdigit():
+            number = int(value)
+        else:
+            self.fail(f"{value!r} is not a decimal number", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"{value} is not in the range {self.low}-{self.high}", param, ctx)
+        return number
+
+
 def output_options(*, tsv: bool = True) -> Callable[[F], F]:
     """`--json` (and `--tsv`) flags that set a command's `fmt` argument."""
 
@@ -181,12 +205,15 @@ def output_options(*, tsv: bool = True) -> Callable[[F], F]:
 
 
 class CellsGroup(click.Group):
-    """A click group whose errors are one line: CellsError -> exit 1,
-    usage errors -> exit 2, a closed stdout -> quiet exit."""
+    """The error boundary of a tool: every expected failure (`CellsError`,
+    OSError, the state databases, bad input; see cells.failures) is one
+    line and exit 1, a usage error one line and exit 2, a closed stdout a
+    quiet exit 141 (as a tool killed by SIGPIPE), anything else one
+    "internal error" line; the traceback only with --debug."""
+
+    _obj: object = None
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
-        from cells.errors import CellsError
-
         kwargs["standalone_mode"] = False
         prog = kwargs.get("prog_name") or self.name or "cells"
         try:
@@ -198,26 +225,54 @@ class CellsGroup(click.Group):
         except click.ClickException as exc:
             sys.stderr.write(f"{prog}: error: {exc.format_message()}\n")
             sys.exit(exc.exit_code)
-        except click.Abort:
+        except (click.Abort, KeyboardInterrupt):
             sys.stderr.write(f"{prog}: interrupted\n")
             sys.exit(130)
-        except CellsError as exc:
-            sys.stderr.write(f"{prog}: error: {exc}\n")
-            sys.exit(1)
         except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _quiet_stdout()
             sys.exit(141)
+        except Exception as exc:
+            self._fail(prog, exc)
         # Without standalone mode click returns Exit codes instead of exiting.
         sys.exit(result if isinstance(result, int) else 0)
 
-    def invoke(self, ctx: click.Context) -> Any:
-        from cells.errors import CellsError
+    def _fail(self, prog: str, exc: Exception) -> NoReturn:
+        from cells.failures import describe
 
+        app = self._obj if isinstance(self._obj, Application) else None
+        if (app is not None and app.debug) or os.environ.get("CELLS_DEBUG", "") not in ("", "0"):
+            raise exc
+        line = describe(exc, app.state_dir if app is not None else None)
+        if line is None:
+            line = (
+                f"internal error: {type(exc).__name__}: {exc}; "
+                "rerun with --debug for the traceback and report it"
+            )
+        try:
+            sys.stderr.write(f"{prog}: error: {' '.join(line.split())}\n")
+            sys.stderr.flush()
+        except BrokenPipeError:
+            pass
+        if isinstance(exc, BrokenPipeError):
+            _quiet_stdout()
+        sys.exit(1)
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CellsError as exc:
-            app = ctx.find_object(Application)
-            if app is None:
-                raise
-            app.abort(str(exc))
+        except BrokenPipeError:
+            # Before click's own handler (exit 1): quiet, and the status of
+            # a tool that SIGPIPE ended, as `ls | head -1` leaves it.
+            _quiet_stdout()
+            sys.exit(141)
+        finally:
+            self._obj = ctx.obj  # for main(): the options (--debug, --state-dir)
+
+
+def _quiet_stdout() -> None:
+    """The reader went away: say nothing more, and let the exit flush nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

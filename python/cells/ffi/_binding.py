@@ -2,7 +2,7 @@
 
 It checks that the extension was built from this package (version stamp)
 and for the ABI this Python code speaks, and re-exports `ffi` and `lib`.
-Callers: cells.ffi.raw, cells.ffi.codec, cells.ffi.policy.
+Callers: cells.ffi.raw, cells.kernel.codec, cells.kernel.policy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from cells import __version__
 from cells.errors import AbiMismatch, BackendError
 
-#: The layout version the codec in this package encodes and decodes.
+#: The layout version cells.kernel.codec encodes and decodes.
 ABI_VERSION = 1
 
 _REBUILD = "rebuild it with: pip install -e . (or pip install . for a non-editable install)"

@@ -3,7 +3,7 @@
 `Core` owns one `struct cell_core` (freed with the object).  Arguments and
 results are cdata or ints; a non-zero errno becomes an exception through
 `cells.errors.error_from_errno` with the caller's `what` as context.
-Callers: cells.ffi.codec users in cells.kernel (sim, netbsd explain).
+Callers: the backends in cells.kernel (sim, netbsd explain) and cells.kernel.codec.
 """
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ class IpcError(CellsError):
 
 
 def default_socket() -> str:
-    from cells.mgr.paths import Paths
+    from cells.ipc.address import default_socket
 
-    return str(Paths.resolve().socket)
+    return default_socket()
 
 
 def _unreachable(path: str, e: BaseException) -> ConnectionLost:

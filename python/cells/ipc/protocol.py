@@ -28,22 +28,42 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     "version",
 )
 
-#: Every method the server answers, with the params it accepts.
-METHODS: dict[str, tuple[str, ...]] = {
-    "hello": (),
-    "status": (),
-    "cell.start": ("cells", "all"),
-    "cell.stop": ("cells", "all"),
-    "cell.restart": ("cells", "all"),
-    "plan": ("cells",),
-    "apply": ("cells", "fingerprint"),
-    "volumes.list": (),
-    "backup.list": ("cell",),
+#: The type of a request parameter: a list of strings, a boolean, a
+#: non-empty string, or a count (an integer from 0 to MAX_COUNT).
+ParamType = Literal["strings", "bool", "string", "count"]
+MAX_COUNT = 100_000
+
+#: Every method the server answers, with the params it accepts and their types.
+PARAMS: dict[str, dict[str, ParamType]] = {
+    "hello": {},
+    "status": {},
+    "cell.start": {"cells": "strings", "all": "bool"},
+    "cell.stop": {"cells": "strings", "all": "bool"},
+    "cell.restart": {"cells": "strings", "all": "bool"},
+    "plan": {"cells": "strings"},
+    "apply": {"cells": "strings", "fingerprint": "string", "allow_empty": "bool"},
+    "volumes.list": {},
+    "backup.list": {"cell": "string"},
+    "backup.create": {"cell": "string"},
+    "backup.restore": {"id": "string", "yes": "bool"},
+    "backup.delete": {"id": "string", "yes": "bool"},
+    "logs.tail": {"cell": "string", "lines": "count"},
+    "subscribe": {"topics": "strings"},
+}
+#: Params a method cannot do without.
+REQUIRED: dict[str, tuple[str, ...]] = {
     "backup.create": ("cell",),
-    "backup.restore": ("id", "yes"),
-    "backup.delete": ("id", "yes"),
-    "logs.tail": ("cell", "lines"),
-    "subscribe": ("topics",),
+    "backup.restore": ("id",),
+    "backup.delete": ("id",),
+    "logs.tail": ("cell",),
+}
+#: Every method the server answers, with the names of the params it accepts.
+METHODS: dict[str, tuple[str, ...]] = {m: tuple(p) for m, p in PARAMS.items()}
+_TYPE_WORDS: dict[ParamType, str] = {
+    "strings": "a list of strings",
+    "bool": "true or false",
+    "string": "a non-empty string",
+    "count": f"an integer from 0 to {MAX_COUNT}",
 }
 
 EventName = Literal["cells", "log", "audit", "daemon"]
@@ -121,7 +141,27 @@ def check_request(obj: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
     unknown = sorted(set(params) - set(METHODS[method]))
     if unknown:
         raise ProtocolError("invalid", f"{method}: unknown params {', '.join(unknown)}")
+    for name, value in params.items():
+        kind = PARAMS[method][name]
+        if value is not None and not _has_type(value, kind):
+            raise ProtocolError(
+                "invalid",
+                f"{method}: {name} must be {_TYPE_WORDS[kind]}; got {type(value).__name__}",
+            )
+    missing = [name for name in REQUIRED.get(method, ()) if params.get(name) is None]
+    if missing:
+        raise ProtocolError("invalid", f"{method}: {', '.join(missing)} is required")
     return rid, method, params
+
+
+def _has_type(value: Any, kind: ParamType) -> bool:
+    if kind == "strings":
+        return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str) and bool(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 def check_topic(topic: str) -> str:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
+import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from cells.errors import (
     PermissionDenied,
     PortInUse,
 )
+from cells.failures import describe
 from cells.ipc import peercred, protocol
 from cells.ipc.protocol import ErrorCode, EventName, ProtocolError
 
@@ -44,6 +48,12 @@ def error_code(exc: BaseException) -> ErrorCode:
         return "permission"
     if isinstance(exc, AbiMismatch):
         return "version"
+    if isinstance(exc, PermissionError):
+        return "permission"
+    if isinstance(exc, (ValueError, RecursionError, re.error)) or type(exc).__module__.startswith(
+        "yaml"
+    ):
+        return "invalid"  # bad input
     return "internal"
 
 
@@ -65,10 +75,13 @@ Handler = Callable[[str, dict[str, Any], Connection], Awaitable[Any]]
 
 
 class IpcServer:
-    def __init__(self, path: Path, handler: Handler, *, check_peer: bool = True) -> None:
+    def __init__(
+        self, path: Path, handler: Handler, *, check_peer: bool = True, debug: bool = False
+    ) -> None:
         self.path = path
         self.handler = handler
         self.check_peer = check_peer
+        self.debug = debug
         self.connections: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -170,6 +183,7 @@ class IpcServer:
 
     async def _one(self, conn: Connection, line: bytes) -> None:
         rid: int | None = None
+        method = "?"
         try:
             obj = protocol.decode(line)
             raw = obj.get("id")
@@ -180,5 +194,10 @@ class IpcServer:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # every failure becomes one error reply
-            message = str(e) or e.__class__.__name__
+            message = describe(e)
+            if message is None:  # a bug: say so here too, in one line
+                message = f"internal error: {type(e).__name__}: {e}"
+                print(f"cellmgr: request {method}: {message}", file=sys.stderr, flush=True)
+                if self.debug:
+                    traceback.print_exception(e, file=sys.stderr)
             await conn.send(protocol.error(rid, error_code(e), message))

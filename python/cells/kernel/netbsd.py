@@ -26,9 +26,9 @@ from cells.errors import (
     NotFound,
     error_from_errno,
 )
-from cells.ffi import codec, policy
 from cells.ffi._binding import ABI_VERSION, ffi, lib
 from cells.ffi.raw import Core
+from cells.kernel import codec, policy
 from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
 
 PREFIX = "security.models.cell."

@@ -21,25 +21,34 @@ _SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _WORDS = ("unlimited", "infinity")
 
 
+#: The largest amount the ABI carries (unsigned 64 bits; it means no limit).
+AMOUNT_MAX = (1 << 64) - 1
+
+
 def parse_amount(text: str, where: str) -> int:
-    """One amount: N, Nk, Nm, Ng, Nt or `unlimited`."""
-    value = text.strip().lower()
+    """One amount: N, Nk, Nm, Ng, Nt or `unlimited`; nothing else, not
+    even a space (a stray space is a typo, not a number)."""
+    value = text.lower()
     if value in _WORDS:
         return UNLIMITED
     scale = _SUFFIX.get(value[-1:], 1)
     digits = value[:-1] if scale != 1 else value
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise InvalidArgument(
-            f"rlimit {where!r}: {text.strip()!r} is not a number "
-            "(use N, Nk, Nm, Ng, Nt or unlimited)"
+            f"rlimit {where!r}: {text!r} is not a number (use N, Nk, Nm, Ng, Nt or unlimited)"
         )
-    return int(digits) * scale
+    amount = int(digits) * scale
+    if amount > AMOUNT_MAX:
+        raise InvalidArgument(
+            f"rlimit {where!r}: {text!r} is above the largest limit {AMOUNT_MAX}; "
+            "use unlimited for no limit"
+        )
+    return amount
 
 
 def parse_rlimit(text: str) -> Rlimit:
     """An `Rlimit` from `NAME=SOFT[:HARD]`; HARD defaults to SOFT."""
     name, sep, amounts = text.partition("=")
-    name = name.strip()
     if not sep or name not in RLIMIT_NAMES:
         raise InvalidArgument(
             f"rlimit {text!r}: expected NAME=SOFT[:HARD] with NAME one of "

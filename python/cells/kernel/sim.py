@@ -40,10 +40,10 @@ from cells.errors import (
     PortInUse,
     error_from_errno,
 )
-from cells.ffi import codec
+from cells.failures import state_error
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
-from cells.kernel import members
+from cells.kernel import codec, members
 from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
 
 if TYPE_CHECKING:
@@ -170,8 +170,7 @@ class SimKernel:
                 raise
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(
-                f"cannot open the sim state {self._db_path}: {exc}; "
-                "set --state-dir or CELLS_STATE_DIR to a writable directory"
+                str(state_error(self._db_path, exc, "cannot open the sim state"))
             ) from None
         return db
 
@@ -189,7 +188,10 @@ class SimKernel:
             if not s.core_dirty:
                 self._cache = s
         except BaseException:
-            db.execute("ROLLBACK")
+            # A failed statement may have ended the transaction already
+            # (a full disk): the first error is the one to report.
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
             raise
         finally:
             db.close()
@@ -376,6 +378,8 @@ class SimKernel:
             s.db.execute("DELETE FROM denies WHERE cell = ?", (cell_id,))
 
     def list(self) -> list[CellInfo]:
+        if _fresh(self._db_path):
+            return []  # no state yet, so no cell; a read creates no state
         with self._session() as s:
             self._host_only(s, "list cells")
             buf, count = s.core.list(int(time.time()))
@@ -451,7 +455,7 @@ class SimKernel:
             return decision
 
     def policy(self) -> builtins.list[PolicyRow]:
-        from cells.ffi import policy
+        from cells.kernel import policy
 
         return policy.policy_rows()
 
@@ -460,7 +464,7 @@ class SimKernel:
     def _decide(
         self, s: _Session, cell: CellRef, op: str, target: str | None, euid: int, record: bool
     ) -> Decision:
-        from cells.ffi import policy
+        from cells.kernel import policy
 
         what = f"explain {op} for cell '{cell}'"
         if cell in (0, "0", policy.HOST):
@@ -507,6 +511,17 @@ class SimKernel:
                 )
         s.set_meta("audit_head", head)
         s.db.execute("DELETE FROM events WHERE seq <= ?", (head - lib.CELL_AUDIT_RING,))
+
+
+def _fresh(db_path: str) -> bool:
+    """No database yet, where one could be made (the nearest existing
+    ancestor is a directory; a file in the way stays an error)."""
+    if os.path.lexists(db_path):
+        return False
+    parent = os.path.dirname(os.path.abspath(db_path))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    return os.path.isdir(parent)
 
 
 def _read(path: str) -> str:

@@ -16,15 +16,16 @@ import contextlib
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from cells.errors import CellsError, InvalidArgument, NotFound
 from cells.kernel.api import CellSpec, Kernel
-from cells.mgr import provision, rootfs, volumes
+from cells.mgr import preflight, provision, rootfs, volumes
 from cells.mgr.facts import Facts, ServiceFact, gather
 from cells.mgr.host import Host
 from cells.mgr.journal import StateDB
-from cells.mgr.loader import Desired, load_dir
+from cells.mgr.loader import Desired, ManifestError, load_dir
 from cells.mgr.lock import apply_lock
 from cells.mgr.model import Cell, Mount, cell_from_canonical
 from cells.mgr.paths import Paths
@@ -36,6 +37,10 @@ KILL_ENV = "CELLS_APPLY_KILL_AT"
 
 class StalePlan(InvalidArgument):
     pass
+
+
+class EmptyDesired(InvalidArgument):
+    """No manifests at all, over a host with applied cells or volumes."""
 
 
 class ServiceControl(Protocol):
@@ -83,6 +88,14 @@ class ApplyReport:
         }
 
 
+class ApplyObserver(Protocol):
+    """Told about each action as apply goes (the CLI's progress and lines)."""
+
+    def begin(self, index: int, total: int, key: str) -> None: ...
+
+    def done(self, index: int, total: int, result: ActionResult) -> None: ...
+
+
 class _Journal:
     def __init__(self, db: StateDB, run: int) -> None:
         self.db, self.run = db, run
@@ -107,13 +120,21 @@ class Manager:
         host: Host,
         services: ServiceControl | None = None,
         progress: Callable[[str], None] | None = None,
+        *,
+        readonly: bool = False,
+        observer: ApplyObserver | None = None,
     ) -> None:
         self.paths = paths
         self.kernel = kernel
         self.host = host
         self.services = services
         self.progress = progress or (lambda _: None)
-        self.db = StateDB(paths.db)
+        # A read-only command (plan, status) on a host that never applied
+        # anything creates no database: nothing was applied, nothing recorded.
+        fresh = readonly and not os.path.lexists(paths.db)
+        self.readonly = readonly
+        self.observer = observer
+        self.db = StateDB(Path(":memory:") if fresh else paths.db)
 
     def close(self) -> None:
         self.db.close()
@@ -126,19 +147,42 @@ class Manager:
         return gather(self.kernel, self.paths, self.db, desired, self.host, live)
 
     def plan(self, targets: Collection[str] | None = None, desired: Desired | None = None) -> Plan:
+        """The plan, refused (ManifestError) when apply could not carry it out."""
         desired = desired if desired is not None else self.load()
-        return plan(desired, self.facts(desired), targets)
+        p = plan(desired, self.facts(desired), targets)
+        self.preflight(desired, p)
+        return p
+
+    def preflight(self, desired: Desired, p: Plan) -> None:
+        """Raise ManifestError when the host or the cells' files lack what
+        the plan's actions need (before any of them runs)."""
+        problems = preflight.check(
+            self.paths, self.host, desired, ((a.op, a.name) for a in p.actions)
+        )
+        if problems:
+            raise ManifestError(problems)
 
     def apply(
-        self, targets: Collection[str] | None = None, fingerprint: str | None = None
+        self,
+        targets: Collection[str] | None = None,
+        fingerprint: str | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> ApplyReport:
-        """Plan under the lock and apply; refuse when `fingerprint` is stale."""
+        """Plan under the lock and apply; refuse when `fingerprint` is stale,
+        and refuse an empty config dir over applied state unless
+        `allow_empty` (an unmounted /etc/cells must not destroy every cell)."""
+        if self.readonly:
+            raise InvalidArgument("this manager was opened read-only; apply needs a writable one")
         desired = self.load()
         with apply_lock(self.paths.lock):
+            if not allow_empty:
+                self.refuse_empty(desired)
             for run in self.db.interrupted():
                 self.db.end_run(run, "interrupted")
                 self.progress(f"apply run {run} was interrupted; planning from live state")
             fresh = plan(desired, self.facts(desired), targets)
+            self.preflight(desired, fresh)
             if fingerprint is not None and fingerprint != fresh.fingerprint:
                 raise StalePlan(
                     "the saved plan is stale: manifests or live state changed since it was "
@@ -146,15 +190,31 @@ class Manager:
                 )
             return self._execute(desired, fresh)
 
+    def refuse_empty(self, desired: Desired) -> None:
+        """Raise EmptyDesired when there are no manifests but applied state."""
+        if desired.cells or desired.volumes:
+            return
+        cells, vols = self.db.applied("Cell"), self.db.applied("Volume")
+        if not cells and not vols:
+            return
+        raise EmptyDesired(
+            f"no manifests in {self.paths.config_dir}, and applying that would destroy "
+            f"{len(cells)} cell{'s' if len(cells) != 1 else ''} and forget "
+            f"{len(vols)} volume{'s' if len(vols) != 1 else ''}; check --config-dir "
+            "(is it mounted?), or pass --allow-empty to remove them all"
+        )
+
     def _execute(self, desired: Desired, p: Plan) -> ApplyReport:
         report = ApplyReport(p.fingerprint)
         if not p.actions:
             return report
         journal = _Journal(self.db, self.db.begin_run(p.fingerprint))
         deferred: list[str] = []
+        total = len(p.actions)
         for seq, action in enumerate(p.actions):
             key = action.key()
-            self.progress(key)
+            if self.observer is not None:
+                self.observer.begin(seq, total, key)
             journal.write(seq, key, "begin")
             try:
                 changed = self._do(desired, action, deferred)
@@ -162,14 +222,19 @@ class Manager:
                 detail = str(e) if isinstance(e, CellsError) else f"{key}: {e}"
                 journal.write(seq, key, "failed", detail)
                 self.db.end_run(journal.run, "failed")
-                report.results.append(ActionResult(key, False, detail))
+                self._result(report, seq, total, ActionResult(key, False, detail))
                 return report
             journal.write(seq, key, "done", "; ".join(changed))
-            report.results.append(ActionResult(key, True, changed=tuple(changed)))
+            self._result(report, seq, total, ActionResult(key, True, changed=tuple(changed)))
         if deferred and self.services is not None:
             self.services.start(deferred)
         self.db.end_run(journal.run, "ok")
         return report
+
+    def _result(self, report: ApplyReport, seq: int, total: int, result: ActionResult) -> None:
+        report.results.append(result)
+        if self.observer is not None:
+            self.observer.done(seq, total, result)
 
     # -- the effects of each op -------------------------------------------
     def _spec(self, cell: Cell) -> CellSpec:

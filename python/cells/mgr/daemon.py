@@ -5,10 +5,13 @@ The daemon supervises the service of every applied cell with one
 healthchecks, bounded restarts → failed).  Its reconcile loop keeps the
 supervisor in step with the applied manifests (new, changed, removed
 services) and starts wanted services only when their dependencies are
-healthy; stops go dependents first.  It serves the IPC socket
-(docs/ipc.md), pushes `cells`, `log:<cell>`, `audit` and `daemon` events,
-and exposes Prometheus metrics on 127.0.0.1.  Callers: cellmgr daemon,
-rc.d/cellmgr, the tests.
+healthy; stops go dependents first.  Service actions over IPC reconcile
+first, so an apply that just recorded a cell finds its service.  At start
+it stops the services a killed daemon left running (their output pipes
+and supervisor are gone) and starts them again under itself.  It serves
+the IPC socket (docs/ipc.md), pushes `cells`, `log:<cell>`, `audit` and
+`daemon` events, and exposes Prometheus metrics on 127.0.0.1.  Callers:
+cellmgr daemon, rc.d/cellmgr, the tests.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cells import __version__
 from cells.errors import CellsError, InvalidArgument, NotFound
+from cells.failures import describe
 from cells.ipc import protocol
 from cells.ipc.server import Connection, IpcServer
 from cells.kernel.api import Kernel
@@ -117,6 +121,7 @@ class Daemon:
         check_peer: bool = True,
         use_syslog: bool | None = None,
         destroy_on_exit: bool = False,
+        debug: bool = False,
     ) -> None:
         self.paths, self.kernel, self.host = paths, kernel, host
         self.interval = interval
@@ -128,7 +133,7 @@ class Daemon:
         self.sup = Supervisor(
             kernel=kernel, on_event=self._on_event, run_dir=paths.state_dir / "run"
         )
-        self.server = IpcServer(paths.socket, self.handle, check_peer=check_peer)
+        self.server = IpcServer(paths.socket, self.handle, check_peer=check_peer, debug=debug)
         self.use_syslog = sys.platform.startswith("netbsd") if use_syslog is None else use_syslog
         self.cells: dict[str, Cell] = {}
         self.digests: dict[str, str] = {}
@@ -140,6 +145,7 @@ class Daemon:
         self._audit_seq = 0
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._leftover_seen: Callable[[ServiceEvent], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------
     async def run(
@@ -149,25 +155,40 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        await self.server.start()
         http = None
         if metrics_port is not None:
+            # Bound before the socket exists: a busy port leaves nothing behind.
             from prometheus_client import start_http_server
 
             from cells.mgr.metrics import registry
 
-            http = start_http_server(
-                metrics_port, addr="127.0.0.1", registry=registry(self.kernel, self.service_facts)
-            )
+            try:
+                http = start_http_server(
+                    metrics_port,
+                    addr="127.0.0.1",
+                    registry=registry(self.kernel, self.service_facts),
+                )
+            except OSError as e:
+                raise CellsError(
+                    f"metrics on 127.0.0.1:{metrics_port}: {e.strerror or e}; "
+                    "pick another --metrics-port"
+                ) from None
+        try:
+            await self.server.start()
+        except BaseException:
+            if http is not None:
+                http[0].shutdown()
+            raise
         try:
             stats = self.kernel.stats()
             self._audit_seq = stats.audit_head
         except Exception:
             self._audit_seq = 0
-        await self.reconcile(initial=True)
-        if ready is not None:
-            ready()
         try:
+            # Inside: a failure here still stops what started and removes the socket.
+            await self.reconcile(initial=True)
+            if ready is not None:
+                ready()
             while not self._stop.is_set():
                 timeout = min(self.interval, 0.5) if self._dirty else self.interval
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -179,8 +200,11 @@ class Daemon:
                     await self.reconcile()
                     await self._publish_cells()
                     await self._publish_audit()
-                except (CellsError, OSError) as e:
-                    self._report(f"reconcile: {e}")
+                except Exception as e:  # an expected failure is one line; the loop goes on
+                    line = describe(e)
+                    if line is None:
+                        raise
+                    self._report(f"reconcile: {line}")
         finally:
             await self.shutdown()
             if http is not None:
@@ -274,6 +298,8 @@ class Daemon:
     def _on_event(self, event: ServiceEvent) -> None:
         if event.leftover and event.message:
             self._report(event.message)
+            if self._leftover_seen is not None:
+                self._leftover_seen(event)
         self._dirty = True
         self._wake.set()
 
@@ -294,7 +320,10 @@ class Daemon:
             return False
         return cell.healthcheck is None or st.health == "healthy"
 
-    async def reconcile(self, initial: bool = False) -> None:
+    async def reconcile(self, initial: bool = False) -> set[str]:
+        """Bring the supervisor in step with the applied manifests; returns
+        the services replaced while up (they start again with the new spec)."""
+        replaced: set[str] = set()
         async with self._lock:
             applied = await asyncio.to_thread(applied_cells_of, self.paths)
             for name in list(self.cells):
@@ -325,8 +354,33 @@ class Daemon:
                 self.digests[name] = digest
                 if was_up or (initial and cell.autostart):
                     self.wanted.add(name)
+                if was_up:
+                    replaced.add(name)
                 self._dirty = True
+            if initial:
+                await self._revive_leftovers()
             await self._start_ready()
+        return replaced
+
+    async def _revive_leftovers(self) -> None:
+        """Services a killed daemon left running lost their output pipes and
+        their supervisor: stop those processes and start the services again
+        under this daemon, so that a daemon restart loses no service."""
+        revived: list[str] = []
+
+        def collect(event: ServiceEvent) -> None:
+            if event.leftover:
+                revived.append(event.name)
+
+        self._leftover_seen = collect
+        try:
+            await self.sup.stop_leftovers()
+        finally:
+            self._leftover_seen = None
+        for name in revived:
+            if name in self.cells:
+                self.wanted.add(name)
+                self._report(f"cell {name}: starting its service again under this daemon")
 
     async def _start_ready(self) -> None:
         """Start wanted services that are down, once their dependencies are healthy."""
@@ -408,10 +462,15 @@ class Daemon:
         self._dirty = True
         return order
 
-    async def restart(self, names: Sequence[str]) -> list[str]:
-        await self.reconcile()
+    async def restart(
+        self, names: Sequence[str], replaced: Collection[str] | None = None
+    ) -> list[str]:
+        """Restart these services; those in `replaced` (a reconcile just
+        started them with a new spec) are not restarted twice."""
+        if replaced is None:
+            replaced = await self.reconcile()
         for n in names:
-            if n in self.cells:
+            if n in self.cells and n not in replaced:
                 await self.sup.stop(n)
         return await self.start(names)
 
@@ -454,18 +513,25 @@ class Daemon:
                 "pid": os.getpid(),
             }
         if method == "status":
+            await self.reconcile()  # a cell applied a moment ago shows its service
             return {"cells": self.status_rows()}
-        if method == "cell.start":
-            return {"cells": await self.start(self._resolve(names, all_))}
-        if method == "cell.stop":
-            return {"cells": await self.stop(self._resolve(names, all_))}
-        if method == "cell.restart":
-            return {"cells": await self.restart(self._resolve(names, all_))}
+        if method in ("cell.start", "cell.stop", "cell.restart"):
+            # An apply may have recorded these cells a moment ago: know them first.
+            replaced = await self.reconcile()
+            targets = self._resolve(names, all_)
+            if method == "cell.start":
+                return {"cells": await self.start(targets)}
+            if method == "cell.stop":
+                return {"cells": await self.stop(targets)}
+            return {"cells": await self.restart(targets, replaced)}
         if method == "plan":
             return await self._in_thread(lambda m: m.plan(names or None).to_dict())
         if method == "apply":
             fp = params.get("fingerprint")
-            report = await self._in_thread(lambda m: m.apply(names or None, fp).to_dict())
+            allow_empty = params.get("allow_empty") is True
+            report = await self._in_thread(
+                lambda m: m.apply(names or None, fp, allow_empty=allow_empty).to_dict()
+            )
             await self.reconcile()
             return report
         if method == "volumes.list":
@@ -473,13 +539,12 @@ class Daemon:
         if method.startswith("backup."):
             return await self._backup(method, params)
         if method == "logs.tail":
-            cell = params.get("cell")
-            if not isinstance(cell, str):
-                raise InvalidArgument("logs.tail needs a cell")
-            lines = int(params.get("lines", 100))
+            cell = params["cell"]  # checked by protocol.check_request
+            lines = params.get("lines")
+            lines = 100 if lines is None else lines
             return {"lines": [asdict(r) for r in self.logstore.tail(cell, lines)]}
         if method == "subscribe":
-            topics = [protocol.check_topic(str(t)) for t in params.get("topics") or []]
+            topics = [protocol.check_topic(t) for t in params.get("topics") or []]
             conn.topics.update(topics)
             if "cells" in topics:
                 self._spawn(conn.send(protocol.event("cells", {"cells": self.status_rows()})))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cells.errors import CellsError
+from cells.failures import state_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied (
@@ -47,10 +47,7 @@ class StateDB:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
-            raise CellsError(
-                f"cannot open the state database {path}: {e}; run as root "
-                "or set --state-dir / CELLS_STATE_DIR"
-            ) from None
+            raise state_error(path, e) from None
 
     def close(self) -> None:
         self.db.close()

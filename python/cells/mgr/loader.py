@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from cells.errors import CellsError, InvalidArgument
-from cells.mgr import deps
+from cells.mgr import checks, deps
 from cells.mgr.model import (
     Cell,
     Mount,
@@ -398,7 +398,7 @@ def load_files(files: Sequence[Path], base: Path | None = None) -> Desired:
                     )
                 )
                 continue
-            if kind not in KINDS:
+            if not isinstance(kind, str) or kind not in KINDS:
                 problems.append(
                     doc.problem(("kind",), f"unknown kind {kind!r}; use Cell or Volume")
                 )
@@ -406,6 +406,9 @@ def load_files(files: Sequence[Path], base: Path | None = None) -> Desired:
             problems.extend(_schema_problems(doc, _VALIDATORS[kind]))
             if len(problems) == before and kind == "Cell":
                 problems.extend(_cell_checks(doc))
+                problems.extend(doc.problem(w, m) for w, m in checks.cell(doc.data))
+            if len(problems) == before and kind == "Volume":
+                problems.extend(doc.problem(w, m) for w, m in checks.volume(doc.data))
             if len(problems) == before:
                 good.append(doc)
     problems.extend(_set_checks(good))

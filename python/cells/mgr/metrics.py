@@ -2,18 +2,25 @@
 
 A custom collector reads the kernel's cell list (the last telemetry sample)
 and the supervisor's statuses at scrape time, so nothing is kept twice.
+The per-cell families are those of `cellctl stats --prometheus`
+(cells.kernel.metrics); `cells_backend_up` is 0 when the cells could not
+be read (the scrape still answers, with the services).
 Every family has HELP and TYPE lines (prometheus_client writes them).
 Served on 127.0.0.1:--metrics-port by the daemon.  Caller: cells.mgr.daemon.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from cells.errors import CellsError
 from cells.kernel.api import Kernel
+from cells.kernel.metrics import cell_families
 from cells.mgr.facts import ServiceFact
 
 
@@ -23,30 +30,17 @@ class CellsCollector(Collector):
         self.services = services
 
     def collect(self) -> Iterator[Metric]:
-        procs = GaugeMetricFamily("cells_cell_procs", "Processes in the cell.", labels=["cell"])
-        vmsize = GaugeMetricFamily(
-            "cells_cell_vmsize_bytes", "Virtual memory of the cell's processes.", labels=["cell"]
+        backend = GaugeMetricFamily(
+            "cells_backend_up", "1 when the kernel's cells could be read for this scrape."
         )
-        cpu1 = GaugeMetricFamily(
-            "cells_cell_cpu_1s_percent", "CPU use over the last second.", labels=["cell"]
-        )
-        cpu10 = GaugeMetricFamily(
-            "cells_cell_cpu_10s_percent", "CPU use over the last ten seconds.", labels=["cell"]
-        )
-        age = GaugeMetricFamily(
-            "cells_cell_age_seconds", "Seconds since the cell was created.", labels=["cell"]
-        )
-        denies = CounterMetricFamily(
-            "cells_cell_denies", "Operations the policy denied, by scope.", labels=["cell", "scope"]
-        )
-        for info in self.kernel.list():
-            procs.add_metric([info.name], info.nprocs)
-            vmsize.add_metric([info.name], info.vmsize)
-            cpu1.add_metric([info.name], info.cpu_1s)
-            cpu10.add_metric([info.name], info.cpu_10s)
-            age.add_metric([info.name], info.age)
-            for scope, count in sorted(info.denies.items()):
-                denies.add_metric([info.name, scope], count)
+        try:
+            cells = self.kernel.list()
+            backend.add_metric([], 1)
+        except (CellsError, OSError, sqlite3.Error) as e:
+            # One line, and the scrape still answers: the services are known.
+            cells = []
+            backend.add_metric([], 0)
+            print(f"cellmgr: metrics: cannot read the cells: {e}", file=sys.stderr, flush=True)
         up = GaugeMetricFamily(
             "cells_service_up", "1 when the cell's service is running.", labels=["cell"]
         )
@@ -60,7 +54,9 @@ class CellsCollector(Collector):
             up.add_metric([name], 1 if svc.state == "running" else 0)
             healthy.add_metric([name], 1 if svc.health == "healthy" else 0)
             restarts.add_metric([name], svc.restarts)
-        yield from (procs, vmsize, cpu1, cpu10, age, denies, up, healthy, restarts)
+        yield backend
+        yield from cell_families(cells)
+        yield from (up, healthy, restarts)
 
 
 def registry(

@@ -66,7 +66,7 @@ class Mount:
     @classmethod
     def parse(cls, text: str) -> Mount:
         vol, target, m = text.split(":")
-        norm = "/" + "/".join(p for p in target.split("/") if p)
+        norm = "/" + "/".join(p for p in target.split("/") if p not in ("", "."))
         return cls(vol, norm, "ro" if m == "ro" else "rw")
 
     def __str__(self) -> str:

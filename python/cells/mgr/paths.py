@@ -12,11 +12,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cells.ipc.address import DEFAULT_SOCKET
+
 DEFAULT_CONFIG_DIR = "/etc/cells"
 DEFAULT_STATE_DIR = "/var/db/cells"
 DEFAULT_CELLS_DIR = "/var/cells"
 DEFAULT_BACKUP_DIR = "/var/backups/cells"
-DEFAULT_SOCKET = "/var/run/cells/cellmgr.sock"
 
 
 def _pick(value: str | os.PathLike[str] | None, env: str, default: str) -> Path:

@@ -8,8 +8,9 @@ sink (`SyslogSink` on NetBSD, `LogStore` on the sim).  Given a run dir,
 it records each running service process there (pid, process group, start
 stamp); before its first service starts it stops, TERM then KILL, the
 process groups that a supervisor on the same run dir killed with SIGKILL
-left running, and reports each as a `leftover` event; stale records are
-removed.  Callers: `cellctl supervise`, the cellmgr daemon, `cellmgr logs`
+left running, and reports each as a `leftover` event (the cellmgr daemon
+does this when it starts and then starts those services again); stale
+records are removed.  Callers: `cellctl supervise`, the cellmgr daemon, `cellmgr logs`
 (the `LogStore` reader).
 """
 

@@ -6,7 +6,8 @@ line is appended to `<dir>/<service>.log` as `TIME<TAB>STREAM<TAB>LINE`
 `max_bytes` it is rotated to `<service>.log.1` (older copies shift up to
 `keep`), so a service never uses more than `(keep + 1) * max_bytes`.
 Reader: `tail()` returns the last N records; `follow()` / `afollow()`
-yield records as they are written, across rotations.  Callers: the
+yield records as they are written, across rotations; `tail_and_follow()`
+hands over from the one to the other without a gap.  Callers: the
 supervisor's sinks on the sim (`cellctl supervise`, the cellmgr daemon) and
 `cellmgr logs`.
 """
@@ -153,6 +154,30 @@ class LogStore:
                 continue
         return list(last)
 
+    def tail_and_follow(self, service: str, count: int) -> tuple[list[LogRecord], LogFollower]:
+        """The last `count` records, and a follower that goes on exactly
+        where they end: a line written in between is neither lost nor
+        repeated.  The live file is opened once, first; the rotated copies
+        are read before it, and a copy that is the open file (a rotation
+        in between) is skipped."""
+        path = self.path(service)
+        follower = LogFollower(path, from_start=True)
+        live = follower.inode
+        last: deque[LogRecord] = deque(maxlen=max(count, 0))
+        for name in [f"{path}.{i}" for i in range(self.keep, 0, -1)]:
+            try:
+                with open(name, "rb") as handle:
+                    if os.fstat(handle.fileno()).st_ino == live:
+                        continue
+                    last.extend(_parse(raw[:-1]) for raw in handle if raw.endswith(b"\n"))
+            except FileNotFoundError:
+                continue
+        if live is None and count > 0 and not last:
+            follower.close()
+            raise NotFound(f"no logs for {service!r} in {self.directory}")
+        last.extend(follower.read())
+        return (list(last) if count > 0 else []), follower
+
     def follower(self, service: str, *, from_start: bool = False) -> LogFollower:
         return LogFollower(self.path(service), from_start=from_start)
 
@@ -163,9 +188,12 @@ class LogStore:
         from_start: bool = False,
         poll_interval: float = 0.2,
         stop: Callable[[], bool] | None = None,
+        follower: LogFollower | None = None,
     ) -> Iterator[LogRecord]:
-        """Yield new records as they are written, until `stop()` returns true."""
-        follower = self.follower(service, from_start=from_start)
+        """Yield new records as they are written, until `stop()` returns true
+        (from `follower` when given, e.g. the one `tail_and_follow()` left)."""
+        if follower is None:
+            follower = self.follower(service, from_start=from_start)
         try:
             while stop is None or not stop():
                 records = follower.read()
@@ -200,6 +228,11 @@ class LogFollower:
         self._inode: int | None = None
         self._partial = b""
         self._reopen(at_end=not from_start)
+
+    @property
+    def inode(self) -> int | None:
+        """The inode of the file being read (None before it exists)."""
+        return self._inode
 
     def _reopen(self, *, at_end: bool) -> None:
         self.close()

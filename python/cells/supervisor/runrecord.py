@@ -7,7 +7,8 @@ removed when it is reaped.  A supervisor killed with SIGKILL leaves its
 records behind; the next engine on the same run dir calls
 `stop_leftovers()` before it starts anything: a leftover whose process is
 still the recorded one has its whole process group sent TERM, then KILL
-after the stop timeout, and is polled until gone (it is not our child).
+after the stop timeout, and is polled until gone (it is not our child);
+all leftovers are stopped together.
 Records whose process is gone or whose pid now names another process are
 just removed; records of a supervisor that is still alive are left alone.
 
@@ -149,24 +150,34 @@ class RunRecords:
     async def stop_leftovers(
         self, default_timeout: float = DEFAULT_STOP_TIMEOUT
     ) -> list[tuple[str, str]]:
-        """Stop the processes of dead supervisors: (service, line) per group stopped."""
-        lines: list[tuple[str, str]] = []
+        """Stop the processes of dead supervisors: (service, line) per group
+        stopped.  The groups are stopped together, so a host with many
+        leftovers waits one stop timeout, not one per service."""
+        found: list[tuple[Path, RunRecord]] = []
         for path, rec in self.read():
             if rec is not None and _same(rec.owner, rec.owner_stamp):
                 continue  # its supervisor is still running
             if rec is not None and _same(rec.pid, rec.stamp) and _pgid(rec.pid) == rec.pgid:
-                timeout = rec.stop_timeout if rec.stop_timeout > 0 else default_timeout
-                await _stop_group(rec.pgid, timeout)
-                lines.append(
-                    (
-                        rec.service,
-                        f"stopped leftover service {rec.service} (pid {rec.pid}) "
-                        "from a previous supervisor",
-                    )
-                )
+                found.append((path, rec))
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+        async def stop(path: Path, rec: RunRecord) -> None:
+            timeout = rec.stop_timeout if rec.stop_timeout > 0 else default_timeout
+            await _stop_group(rec.pgid, timeout)
             with contextlib.suppress(OSError):
                 path.unlink()
-        return lines
+
+        await asyncio.gather(*(stop(path, rec) for path, rec in found))
+        return [
+            (
+                rec.service,
+                f"stopped leftover service {rec.service} (pid {rec.pid}) "
+                "from a previous supervisor",
+            )
+            for _, rec in found
+        ]
 
 
 def _pgid(pid: int) -> int | None:

@@ -22,7 +22,7 @@ import click
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding, BindingType
 
-from cells.mgr.paths import DEFAULT_SOCKET
+from cells.ipc.address import DEFAULT_SOCKET
 from cells.ui.link import DaemonLink
 from cells.ui.messages import (
     CellsChanged,

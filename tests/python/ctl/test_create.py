@@ -134,7 +134,7 @@ def test_root_must_exist_and_be_a_directory(cellctl: Any, tmp_path: Path) -> Non
         ),
         (
             ["x", "--root", "/", "--port", "http"],
-            "Invalid value for '--port': 'http' is not a valid integer.",
+            "Invalid value for '--port': 'http' is not a decimal number",
         ),
         (
             ["x", "--root", "/", "--allow", "ptrace"],

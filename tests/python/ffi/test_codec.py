@@ -6,9 +6,9 @@ import errno
 
 import pytest
 from cells.errors import InvalidArgument
-from cells.ffi import codec
 from cells.ffi._binding import ffi, lib
 from cells.ffi.raw import Core, validate_create
+from cells.kernel import codec
 from cells.kernel.api import CellSpec, Rlimit
 
 SPEC = CellSpec(

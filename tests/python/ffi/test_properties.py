@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cells.ffi import codec, policy
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core
+from cells.kernel import codec, policy
 from cells.kernel.api import CellSpec
 from hypothesis import given, settings
 from hypothesis import strategies as st

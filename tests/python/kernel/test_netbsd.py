@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cells.errors import AbiMismatch, Busy, ModuleNotLoaded, NotFound, PermissionDenied
-from cells.ffi import codec
+from cells.kernel import codec
 from cells.kernel.api import CellSpec, Rlimit
 from cells.kernel.netbsd import PREFIX, NetbsdKernel
 
@@ -104,7 +104,7 @@ def test_list_retries_when_cells_appear_between_size_and_read(
 
 
 def test_stats_and_events_decode(kernel: NetbsdKernel, fake: FakeSysctl, tmp_path: Path) -> None:
-    from cells.ffi import policy
+    from cells.kernel import policy
 
     kernel.create(CellSpec("web", str(tmp_path)))
     subject = policy.make_subject(1, 0)

@@ -191,12 +191,17 @@ def test_plan_shows_a_replace_once_with_its_restart(small: Paths) -> None:
 def test_unusable_state_dir_is_one_line(paths: Paths, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = run("--state-dir", str(blocker / "db"), "plan")
-    assert result.exit_code == 1
-    assert result.stderr.startswith(
-        f"cellmgr: error: cannot open the state database {blocker}/db/cellmgr.db: "
-    )
-    assert result.stderr.count("\n") == 1
+    for args, db in (
+        (["plan"], f"sim state {blocker}/db/sim.db"),
+        (["apply", "--yes"], f"state database {blocker}/db/cellmgr.db"),
+    ):
+        result = run("--state-dir", str(blocker / "db"), *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"cellmgr: error: cannot open the {db}: "), args
+        assert result.stderr.endswith(
+            "Not a directory; set --state-dir / CELLS_STATE_DIR to a writable directory\n"
+        )
+        assert result.stderr.count("\n") == 1
 
 
 def test_cells_are_addressed_by_id_too(small: Paths) -> None:
@@ -209,3 +214,51 @@ def test_cells_are_addressed_by_id_too(small: Paths) -> None:
     assert [b["cell"] for b in listed["backups"]] == ["web"]
     missing = run("backup", "create", "999")
     assert missing.exit_code == 1 and missing.stderr.count("\n") == 1
+
+
+def test_apply_of_an_empty_config_dir_over_cells_is_refused(small: Paths) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    (small.config_dir / "cells.yaml").unlink()
+    checked = run("validate")
+    assert checked.exit_code == 0
+    assert "warning: no manifests" in checked.stderr
+    for args in (["apply", "--yes"], ["apply", "--yes", "--json"]):
+        refused = run(*args)
+        assert refused.exit_code == 1, refused.output
+        assert refused.stdout == ""
+        assert refused.stderr == (
+            f"cellmgr: error: no manifests in {small.config_dir}, and applying that would "
+            "destroy 1 cell and forget 1 volume; check --config-dir (is it mounted?), "
+            "or pass --allow-empty to remove them all\n"
+        )
+    status = json.loads(run("status", "--json").stdout)
+    assert [c["name"] for c in status["cells"]] == ["web"]
+    removed = run("apply", "--yes", "--allow-empty")
+    assert removed.exit_code == 0, removed.output
+    assert "ok  cell.destroy web" in removed.stdout
+    assert run("apply", "--yes").exit_code == 0  # nothing applied any more: nothing to refuse
+
+
+def test_a_missing_config_dir_is_an_error_for_every_reader(paths: Paths, tmp_path: Path) -> None:
+    missing = tmp_path / "etc-typo"
+    for verb in ("validate", "plan", "apply"):
+        args = ["--config-dir", str(missing), verb] + (["--yes"] if verb == "apply" else [])
+        result = run(*args)
+        assert result.exit_code == 1, (verb, result.output)
+        assert result.stderr == (
+            f"cellmgr: error: config dir {missing} does not exist; create it or set "
+            "--config-dir / CELLS_CONFIG_DIR\n"
+        ), verb
+
+
+def test_multi_line_file_content_keeps_one_plan_line_per_action(paths: Paths) -> None:
+    cell = 'kind: Cell\nname: web\nprovision:\n  - file: {path: /etc/motd, content: "%s"}\n'
+    (paths.config_dir / "cells.yaml").write_text(cell % "one\\ntwo\\n")
+    assert run("apply", "--yes").exit_code == 0
+    (paths.config_dir / "cells.yaml").write_text(cell % "three\\nfour\\n")
+    result = run("plan")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Plan: 2 actions"
+    assert len(lines) == 3, result.stdout
+    assert "three\\nfour\\n" in result.stdout

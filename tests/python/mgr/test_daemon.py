@@ -220,9 +220,49 @@ def test_metrics_have_help_and_type(paths: Paths) -> None:
     applied(paths, "kind: Cell\nname: solo\n")
     kernel = open_kernel("sim", paths.state_dir)
     text = generate_latest(registry(kernel, dict)).decode()
-    assert "# HELP cells_cell_procs Processes in the cell." in text
+    assert "# HELP cells_cell_processes Live processes in the cell." in text
     assert "# TYPE cells_cell_denies_total counter" in text
-    assert 'cells_cell_procs{cell="solo"} 0.0' in text
+    assert 'cells_cell_processes{cell="solo",id="1"} 0.0' in text
+    assert "cells_backend_up 1.0" in text
+
+
+def test_daemon_metrics_and_cellctl_stats_speak_one_vocabulary(paths: Paths) -> None:
+    from cells.cli.ctl.metrics import exposition
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    applied(paths, "kind: Cell\nname: solo\n")
+    kernel = open_kernel("sim", paths.state_dir)
+
+    def cell_families(text: str) -> dict[str, tuple[str, list[tuple[str, ...]]]]:
+        return {
+            f.name: (f.type, sorted(tuple(sorted(s.labels)) for s in f.samples))
+            for f in text_string_to_metric_families(text)
+            if f.name.startswith("cells_cell_")
+        }
+
+    daemon = cell_families(generate_latest(registry(kernel, dict)).decode())
+    ctl = cell_families(exposition(kernel.stats(), kernel.list()).decode())
+    assert daemon == ctl
+    assert "cells_cell_cpu_ticks_per_second" in daemon
+
+
+def test_a_scrape_while_the_kernel_cannot_be_read_still_answers(
+    paths: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cells.errors import BackendError
+    from prometheus_client import generate_latest
+
+    class Broken:
+        def list(self) -> list[object]:
+            raise BackendError("cannot open the sim state /x/sim.db: unable to open")
+
+    text = generate_latest(registry(Broken(), dict)).decode()  # type: ignore[arg-type]
+    assert "cells_backend_up 0.0" in text
+    assert capsys.readouterr().err == (
+        "cellmgr: metrics: cannot read the cells: cannot open the sim state /x/sim.db: "
+        "unable to open\n"
+    )
 
 
 def test_peer_check_allows_root_or_owner(tmp_path: Path) -> None:
@@ -398,5 +438,147 @@ def test_second_daemon_on_the_same_socket_is_refused(paths: Paths) -> None:
                     return c.server
 
             assert (await asyncio.to_thread(hello))["server"] == "cellmgr"
+
+    asyncio.run(main())
+
+
+def test_one_apply_starts_restarts_and_stops_services_of_a_running_daemon(paths: Paths) -> None:
+    from cells.cli.mgr import cli
+    from click.testing import CliRunner
+
+    def cell(name: str, text: str, autostart: bool = True) -> str:
+        return (
+            f"---\nkind: Cell\nname: {name}\nautostart: {str(autostart).lower()}\n"
+            f'service: {{command: [sh, -c, "echo {text}; exec sleep 600"], stop_timeout: 1s}}\n'
+        )
+
+    def cli_apply() -> tuple[int, str]:
+        result = CliRunner().invoke(cli(), ["apply", "--yes"], env={"CELLS_QUIET": "1"})
+        return result.exit_code, result.output
+
+    async def main() -> None:
+        async with running_daemon(paths) as d:
+            (paths.config_dir / "cells.yaml").write_text(
+                cell("a", "a1") + cell("b", "b1") + cell("c", "c1", autostart=False)
+            )
+            code, out = await asyncio.to_thread(cli_apply)
+            assert code == 0, out
+            assert {d.sup.status(n).state for n in "ab"} == {"running"}
+            assert d.sup.status("c").state == "stopped"
+            old = d.sup.status("a").pid
+            (paths.config_dir / "cells.yaml").write_text(cell("a", "a2") + cell("c", "c1", False))
+            code, out = await asyncio.to_thread(cli_apply)
+            assert code == 0, out
+            assert "b" not in d.sup.names()
+            assert d.sup.status("a").state == "running"
+            new = d.sup.status("a").pid
+            assert new not in (None, old)
+            await wait_for(lambda: "a2" in [r.line for r in d.logstore.tail("a", 5)])
+            starts = [r.line for r in d.logstore.tail("a", 10)].count("a2")
+            assert starts == 1, "the edited service restarted more than once"
+
+    asyncio.run(main())
+
+
+def test_ipc_params_of_the_wrong_type_are_invalid_not_internal(paths: Paths) -> None:
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            for method, params in (
+                ("cell.start", {"cells": "web"}),
+                ("cell.stop", {"cells": [None]}),
+                ("subscribe", {"topics": "cells"}),
+                ("logs.tail", {"cell": "web", "lines": "x"}),
+                ("backup.create", {"cell": 7}),
+                ("apply", {"cells": "web"}),
+            ):
+                with pytest.raises(IpcError) as err:
+                    await c.call(method, params)
+                assert err.value.code == "invalid", (method, str(err.value))
+            assert d.sup.status("web").state == "stopped"
+
+    asyncio.run(main())
+
+
+def test_a_state_database_failure_is_reported_and_the_daemon_goes_on(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    import cells.mgr.daemon as daemon_module
+
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+    real = daemon_module.applied_cells_of
+    failures = {"left": 1}
+
+    def flaky(p: Paths) -> dict[str, object]:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(p)  # type: ignore[return-value]
+
+    async def main() -> None:
+        async with running_daemon(paths) as d, AsyncClient(paths.socket) as c:
+            monkeypatch.setattr(daemon_module, "applied_cells_of", flaky)
+            d._wake.set()
+            await wait_for(lambda: failures["left"] == 0)
+            await asyncio.sleep(0.3)
+            assert (await c.status())["cells"][0]["name"] == "web"
+
+    asyncio.run(main())
+    err = capsys.readouterr().err
+    assert "cellmgr: reconcile: a state database: the database is corrupt" in err
+    assert "Traceback" not in err
+
+
+def test_a_daemon_that_cannot_start_leaves_no_socket(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import cells.mgr.daemon as daemon_module
+
+    applied(paths, "kind: Cell\nname: web\nservice: {command: [sleep, '600']}\n")
+
+    def corrupt(p: Paths) -> dict[str, object]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(daemon_module, "applied_cells_of", corrupt)
+
+    async def main() -> None:
+        d = Daemon(paths, open_kernel("sim", paths.state_dir), SimHost(), interval=0.1)
+        with pytest.raises(sqlite3.DatabaseError):
+            await asyncio.wait_for(d.run(None), 20)
+
+    asyncio.run(main())
+    assert not paths.socket.exists()
+
+
+def test_status_right_after_an_apply_shows_the_new_service(paths: Paths) -> None:
+    from cells.cli.mgr import cli
+    from click.testing import CliRunner
+
+    async def main() -> None:
+        kernel = open_kernel("sim", paths.state_dir)
+        d = Daemon(paths, kernel, SimHost(), interval=3600)  # no reconcile pass meanwhile
+        ready = asyncio.Event()
+        task = asyncio.create_task(d.run(None, ready.set))
+        await asyncio.wait_for(ready.wait(), 10)
+        try:
+            (paths.config_dir / "a.yaml").write_text(
+                "kind: Cell\nname: c\nservice: {command: [sleep, '600']}\n"
+            )
+
+            def cli_apply() -> int:
+                return CliRunner().invoke(cli(), ["apply", "--yes"]).exit_code
+
+            assert await asyncio.to_thread(cli_apply) == 0
+            async with AsyncClient(paths.socket) as c:
+                rows = {r["name"]: r for r in (await c.status())["cells"]}
+            assert rows["c"]["service"] == "stopped"
+        finally:
+            d.request_stop()
+            await asyncio.wait_for(task, 20)
 
     asyncio.run(main())

@@ -85,12 +85,18 @@ def _group() -> Any:
         metavar="DIR",
         help="State directory of the sim backend.  Env: CELLS_STATE_DIR.  [default: /var/db/cells]",
     )
+    @click.option(
+        "--debug",
+        is_flag=True,
+        envvar="CELLS_DEBUG",
+        help="Show the traceback of an error.  Env: CELLS_DEBUG.",
+    )
     @click.version_option(__version__, prog_name="cellctl", message="%(prog)s %(version)s")
     @click.pass_context
-    def cellctl(ctx: click.Context, backend: str, state_dir: str | None) -> None:
+    def cellctl(ctx: click.Context, backend: str, state_dir: str | None, debug: bool) -> None:
         """Create, enter, inspect and destroy cells (kernel-enforced
         isolation domains of secmodel_cell)."""
-        ctx.obj = Application("cellctl", backend=backend, state_dir=state_dir)
+        ctx.obj = Application("cellctl", backend=backend, state_dir=state_dir, debug=debug)
 
     return cellctl
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from cells.cli.app import Application, pass_app
+from cells.cli.app import Application, Number, pass_app
 
 
 def parse_rlimit(text: str) -> Any:
@@ -44,7 +44,7 @@ def _rlimits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 @click.option(
     "--port",
     "ports",
-    type=int,
+    type=Number(0, (1 << 32) - 1),
     multiple=True,
     metavar="P",
     help="Reserve a TCP/UDP port for this cell (repeatable, at most 32).",

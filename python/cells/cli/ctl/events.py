@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import click
 
-from cells.cli.app import Application, pass_app
+from cells.cli.app import Application, Number, pass_app
 
 POLL_SECONDS = 1.0
 TSV_KEYS = ("seq", "time", "cell", "target", "euid", "scope", "op", "reason")
@@ -17,7 +17,7 @@ TSV_KEYS = ("seq", "time", "cell", "target", "euid", "scope", "op", "reason")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events as they come.")
 @click.option(
     "--since",
-    type=click.IntRange(min=0),
+    type=Number(0, (1 << 63) - 1),
     default=0,
     metavar="SEQ",
     help="Start at this sequence number.",

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import click
 
-from cells.cli.app import Application, Column, pass_app
+from cells.cli.app import Application, Column, Number, pass_app
 from cells.cli.ctl.common import complete_cell
 
 ROW_COLUMNS = (
@@ -30,7 +30,7 @@ ROW_COLUMNS = (
 @click.argument("target", required=False)
 @click.option(
     "--euid",
-    type=click.IntRange(0, 2**32 - 1),
+    type=Number(0, 2**32 - 1),
     default=0,
     show_default=True,
     help="Effective uid of the subject.",

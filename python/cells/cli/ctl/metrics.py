@@ -2,7 +2,8 @@
 
 One custom registry and collector, rendered with prometheus_client's
 `generate_latest` (HELP and TYPE lines included).  Callers: `cellctl stats
---prometheus`; the metric names are documented in cellctl(8).
+--prometheus`; the metric names are documented in cellctl(8), and the
+per-cell ones are shared with the daemon (cells.kernel.metrics).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from cells.kernel.api import CellInfo, Stats
+from cells.kernel.metrics import cell_families
 
 
 class CellsCollector(Collector):
@@ -46,34 +48,7 @@ class CellsCollector(Collector):
             for scope, n in counts.items():
                 family.add_metric([scope], n)
             yield family
-        labels = ["cell", "id"]
-        gauges = {
-            "procs": GaugeMetricFamily(
-                "cells_cell_processes", "Live processes in the cell.", labels=labels
-            ),
-            "vmsize": GaugeMetricFamily(
-                "cells_cell_vmsize_bytes", "Virtual memory of the cell.", labels=labels
-            ),
-            "cpu": GaugeMetricFamily(
-                "cells_cell_cpu_ticks_per_second",
-                "CPU ticks per second, 10 s average.",
-                labels=labels,
-            ),
-            "age": GaugeMetricFamily("cells_cell_age_seconds", "Age of the cell.", labels=labels),
-        }
-        denies = CounterMetricFamily(
-            "cells_cell_denies", "Denials by scope for the cell.", labels=[*labels, "scope"]
-        )
-        for c in self.cells:
-            key = [c.name, str(c.id)]
-            gauges["procs"].add_metric(key, c.nprocs)
-            gauges["vmsize"].add_metric(key, c.vmsize)
-            gauges["cpu"].add_metric(key, c.cpu_10s)
-            gauges["age"].add_metric(key, c.age)
-            for scope, n in c.denies.items():
-                denies.add_metric([*key, scope], n)
-        yield from gauges.values()
-        yield denies
+        yield from cell_families(self.cells)
 
 
 def exposition(stats: Stats, cells: Sequence[CellInfo]) -> bytes:

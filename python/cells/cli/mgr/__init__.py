@@ -61,13 +61,6 @@ def _group() -> Any:
             command: click.Command = getattr(mod, attr)
             return command
 
-        def invoke(self, ctx: click.Context) -> Any:
-            try:
-                return super().invoke(ctx)
-            except OSError as exc:
-                where = f"{exc.filename}: " if exc.filename else ""
-                ctx.obj.abort(f"{where}{exc.strerror or exc}")
-
     @click.group(cls=MgrGroup, epilog=EPILOG, context_settings={"max_content_width": 100})
     @click.option(
         "--backend",
@@ -107,6 +100,12 @@ def _group() -> Any:
         metavar="PATH",
         help="Daemon socket.  Env: CELLS_SOCKET.  [default: /var/run/cells/cellmgr.sock]",
     )
+    @click.option(
+        "--debug",
+        is_flag=True,
+        envvar="CELLS_DEBUG",
+        help="Show the traceback of an error.  Env: CELLS_DEBUG.",
+    )
     @click.version_option(__version__, prog_name="cellmgr", message="%(prog)s %(version)s")
     @click.pass_context
     def cellmgr(
@@ -117,10 +116,12 @@ def _group() -> Any:
         cells_dir: str | None,
         backup_dir: str | None,
         socket: str | None,
+        debug: bool,
     ) -> None:
         """Keep cells converged on declarative manifests."""
         ctx.obj = MgrApp(
             "cellmgr",
+            debug=debug,
             backend=backend,
             state_dir=state_dir,
             config_dir=config_dir,

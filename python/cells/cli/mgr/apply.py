@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
+from cells.cli.mgr.common import MgrApp, Progress, pass_mgr, render_plan
 
 
 @click.command("apply")
@@ -21,14 +21,26 @@ from cells.cli.mgr.common import MgrApp, pass_mgr, render_plan
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Report the results as JSON.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Apply even when the config dir has no manifests (removes every cell).",
+)
 @pass_mgr
 def apply_cmd(
-    app: MgrApp, cells: tuple[str, ...], plan_file: str | None, yes: bool, as_json: bool
+    app: MgrApp,
+    cells: tuple[str, ...],
+    plan_file: str | None,
+    yes: bool,
+    as_json: bool,
+    allow_empty: bool,
 ) -> None:
     """Apply the manifests (all cells, or only CELLS).
 
     Facts are read and the plan is made again under the apply lock; a saved
-    plan whose manifests or live state changed since is refused.  Each
+    plan whose manifests or live state changed since is refused.  A config
+    dir without manifests over existing cells is refused (an unmounted or
+    mistyped dir would remove them all) unless --allow-empty.  Each
     action is journaled; a killed apply converges when run again.  Without
     --yes, asks on a terminal and refuses otherwise.
 
@@ -39,7 +51,8 @@ def apply_cmd(
     """
     from cells.mgr.loader import ManifestError
 
-    manager = app.manager()
+    progress = Progress(app, lines=not as_json)
+    manager = app.manager(observer=progress)
     fingerprint = None
     targets = list(cells) or None
     if plan_file is not None:
@@ -53,6 +66,8 @@ def apply_cmd(
                 f"{plan_file}: not a saved plan ({e}); make one with 'cellmgr plan --out FILE'"
             )
     try:
+        if not allow_empty:
+            manager.refuse_empty(manager.load())
         if fingerprint is None and not yes:
             p = manager.plan(targets)
             if not p.changes:
@@ -64,7 +79,7 @@ def apply_cmd(
             if not click.confirm("Apply these actions?", default=False, err=True):
                 app.abort("nothing was applied")
             fingerprint = p.fingerprint
-        report = manager.apply(targets, fingerprint)
+        report = manager.apply(targets, fingerprint, allow_empty=allow_empty)
     except ManifestError as e:
         for problem in e.problems:
             app.stderr.write(f"{problem}\n")
@@ -74,15 +89,14 @@ def apply_cmd(
             f"no cellmgr daemon answers at {app.paths().socket}: services are "
             "started by 'cellmgr daemon'"
         )
+    progress.clear()
     if as_json:
         app.json(report.to_dict())
-    else:
-        for r in report.results:
-            mark = "ok" if r.ok else "FAILED"
-            changed = f" ({'; '.join(r.changed)})" if r.changed else ""
-            app.out(f"{mark:>6}  {r.key}{changed}")
-        if not report.results:
-            app.out("No changes: the host matches the manifests.")
+    elif not report.results:
+        app.out("No changes: the host matches the manifests.")
+    elif progress.tty:
+        n = len(report.results)
+        app.note(f"{n} action{'s' if n != 1 else ''} in {progress.elapsed():.1f}s")
     if not report.ok:
         failed = next(r for r in report.results if not r.ok)
         app.abort(

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cells.cli.mgr.common import MgrApp, pass_mgr
+from cells.cli.mgr.common import MgrApp, pass_mgr, working
 
 _ARCH = {"x86_64": "amd64", "aarch64": "evbarm", "i686": "i386", "i386": "i386"}
 
@@ -89,7 +89,10 @@ def bootstrap(
     missing = {"base", "etc"} - set(set_names)
     if missing:
         app.abort(f"--set must include {' and '.join(sorted(missing))}", 2)
-    base, added = import_sets(paths, source, release, arch, set_names)
+    wanted = [s for s in set_names if s not in read_base(paths.base(release, arch))]
+    step = f"importing sets {', '.join(wanted)} from {source}" if wanted else "checking the base"
+    with working(app, step):
+        base, added = import_sets(paths, source, release, arch, set_names)
     app.out(str(base))
     app.note(
         f"base {release}/{arch}: "

@@ -5,7 +5,8 @@ human rendering of plans.  Callers: the verb modules of cells.cli.mgr.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,7 +76,11 @@ class MgrApp(Application):
             )
         return client
 
-    def manager(self, *, services: bool = True) -> Manager:
+    def manager(
+        self, *, services: bool = True, readonly: bool = False, observer: Any = None
+    ) -> Manager:
+        """The Manager of this run; `readonly` for commands that change
+        nothing (plan, status): they create no state database."""
         if self._manager is None:
             from cells.mgr.apply import Manager
             from cells.mgr.host import host_for
@@ -83,9 +88,14 @@ class MgrApp(Application):
             kernel = self.kernel()
             client = self.client() if services else None
             control = DaemonServices(client) if client is not None else None
-            progress = self.progress if self.stderr.isatty() else None
             self._manager = Manager(
-                self.paths(), kernel, host_for(kernel.backend), control, progress
+                self.paths(),
+                kernel,
+                host_for(kernel.backend),
+                control,
+                self.progress,
+                readonly=readonly,
+                observer=observer,
             )
         return self._manager
 
@@ -94,8 +104,7 @@ class MgrApp(Application):
         return self.kernel().get(int(ref)).name if ref.isdigit() else ref
 
     def progress(self, text: str) -> None:
-        self.stderr.write(f"  {text}\n")
-        self.stderr.flush()
+        self.note(text)
 
     def close(self) -> None:
         if self._manager is not None:
@@ -105,6 +114,81 @@ class MgrApp(Application):
 
 
 pass_mgr = click.make_pass_decorator(MgrApp)
+
+
+@contextlib.contextmanager
+def working(app: Application, text: str, *, interval: float = 0.2) -> Iterator[None]:
+    """One long step: on a terminal `text` with the elapsed time, updated
+    in place until it ends and then cleared; elsewhere `text` once, as a
+    plain line on stderr (rc.d and CI logs show what the command is doing)."""
+    import threading
+    import time
+
+    if not app.stderr.isatty():
+        app.note(text)
+        yield
+        return
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def show() -> None:
+        while True:
+            app.stderr.write(f"\r\033[K{text} [{time.monotonic() - started:.1f}s]")
+            app.stderr.flush()
+            if stop.wait(interval):
+                return
+
+    ticker = threading.Thread(target=show, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        app.stderr.write("\r\033[K")
+        app.stderr.flush()
+
+
+class Progress:
+    """Apply's progress: each result is one line on stdout as soon as it is
+    known (so rc.d and CI logs show the work as it goes); on a terminal a
+    transient `[N/M elapsed] action` line on stderr shows what runs, and
+    is cleared before each result, so nothing is printed twice."""
+
+    def __init__(self, app: Application, *, lines: bool = True) -> None:
+        import time
+
+        self.app, self.lines = app, lines
+        self.tty = app.stderr.isatty()
+        self._clock = time.monotonic
+        self.started = self._clock()
+        self._shown = False
+
+    def elapsed(self) -> float:
+        return self._clock() - self.started
+
+    def status(self, text: str) -> None:
+        """A transient line on a terminal (nothing elsewhere)."""
+        if self.tty:
+            self.app.stderr.write(f"\r\033[K{text}")
+            self.app.stderr.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self.app.stderr.write("\r\033[K")
+            self.app.stderr.flush()
+            self._shown = False
+
+    def begin(self, index: int, total: int, key: str) -> None:
+        self.status(f"[{index + 1}/{total} {self.elapsed():.1f}s] {key}")
+
+    def done(self, index: int, total: int, result: Any) -> None:
+        self.clear()
+        if self.lines:
+            mark = "ok" if result.ok else "FAILED"
+            changed = f" ({'; '.join(result.changed)})" if result.changed else ""
+            self.app.out(f"{mark:>6}  {result.key}{changed}")
 
 
 class DaemonServices:
@@ -155,7 +239,7 @@ def render_plan(app: Application, p: Plan) -> None:
     if p.drift:
         app.out("Drift (live state differs from what was applied):")
         for name, r in p.drift:
-            app.out(f"  {name}: {r}")
+            app.out(f"  {name}: {_one_line(str(r))}")
         app.out("")
     shown = _visible(p)
     if not shown:
@@ -179,9 +263,14 @@ def render_plan(app: Application, p: Plan) -> None:
             if a.restarts:
                 extra.append("restarts service " + ", ".join(a.restarts))
             tail = f"  ({'; '.join(extra)})" if extra else ""
-            app.out(f"  {sym:>3} {a.op:<{width}} {a.name}{tail}")
+            app.out(_one_line(f"  {sym:>3} {a.op:<{width}} {a.name}{tail}"))
     for note in p.notes:
         app.note(note)
+
+
+def _one_line(text: str) -> str:
+    """One action, one line: newlines in values (file contents) are shown escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _visible(p: Plan) -> list[Any]:

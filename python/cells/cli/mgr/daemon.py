@@ -6,13 +6,14 @@ import os
 
 import click
 
+from cells.cli.app import Number
 from cells.cli.mgr.common import MgrApp, pass_mgr
 
 
 @click.command()
 @click.option(
     "--metrics-port",
-    type=click.IntRange(1, 65535),
+    type=Number(1, 65535),
     metavar="PORT",
     help="Serve Prometheus metrics on 127.0.0.1:PORT.",
 )
@@ -59,9 +60,15 @@ def daemon(
 
     paths = app.paths()
     kernel = app.kernel()
-    if detach and os.fork() > 0:
-        os._exit(0)
+    told: int | None = None
     if detach:
+        # The parent exits only once the child is ready (0) or has failed
+        # (1, after the child's error line): rc.d reports what happened.
+        told_read, told = os.pipe()
+        if os.fork() > 0:
+            os.close(told)
+            os._exit(0 if os.read(told_read, 1) == b"1" else 1)
+        os.close(told_read)
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1):
@@ -71,13 +78,23 @@ def daemon(
             f.write(f"{os.getpid()}\n")
 
     def ready() -> None:
+        nonlocal told
         app.note(
             f"daemon ready: socket {paths.socket}, backend {kernel.backend}"
             + (f", metrics on 127.0.0.1:{metrics_port}" if metrics_port else "")
         )
+        if told is not None:
+            os.write(told, b"1")
+            os.close(told)
+            told = None
 
     d = Daemon(
-        paths, kernel, host_for(kernel.backend), interval=interval, destroy_on_exit=destroy_on_exit
+        paths,
+        kernel,
+        host_for(kernel.backend),
+        interval=interval,
+        destroy_on_exit=destroy_on_exit,
+        debug=app.debug,
     )
     try:
         asyncio.run(d.run(metrics_port, ready))

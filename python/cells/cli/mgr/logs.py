@@ -28,9 +28,13 @@ def logs(app: MgrApp, cell: str, lines: int, follow: bool) -> None:
 
     store = LogStore(app.paths().logs)
     cell = app.cell_name(cell)
-    if lines > 0 or not follow:
+    if not follow:
         for record in store.tail(cell, lines):
             app.out(record.format())
-    if follow:
-        for record in store.follow(cell):
-            app.out(record.format())
+        return
+    # Follow from where the tail ended, so nothing written in between is lost.
+    records, follower = store.tail_and_follow(cell, lines)
+    for record in records:
+        app.out(record.format())
+    for record in store.follow(cell, follower=follower):
+        app.out(record.format())

@@ -43,7 +43,7 @@ def plan_cmd(
     from cells.mgr.loader import ManifestError
 
     try:
-        p = app.manager().plan(list(cells) or None)
+        p = app.manager(readonly=True).plan(list(cells) or None)
     except ManifestError as e:
         for problem in e.problems:
             app.stderr.write(f"{problem}\n")

@@ -50,7 +50,7 @@ def local_rows(app: MgrApp) -> list[dict[str, Any]]:
     from cells.mgr.loader import ManifestError
     from cells.mgr.status import rows
 
-    manager = app.manager(services=False)
+    manager = app.manager(services=False, readonly=True)
     cells = applied_cells(manager.db)
     try:
         for name, cell in manager.load().cells.items():

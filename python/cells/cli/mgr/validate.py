@@ -31,4 +31,9 @@ def validate(app: MgrApp) -> None:
             f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in "
             f"{paths.config_dir}; nothing was changed"
         )
+    if not desired.cells and not desired.volumes:
+        app.note(
+            f"warning: no manifests (*.yaml, *.yml) in {paths.config_dir}; "
+            "'cellmgr apply' refuses to remove every cell without --allow-empty"
+        )
     app.note(f"{len(desired.cells)} cells, {len(desired.volumes)} volumes: ok")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cells.cli.mgr.backup.common import backups
-from cells.cli.mgr.common import MgrApp, pass_mgr
+from cells.cli.mgr.common import MgrApp, pass_mgr, working
 
 
 @click.command()
@@ -14,7 +14,9 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
 @pass_mgr
 def create(app: MgrApp, cell: str, as_json: bool) -> None:
     """Archive CELL's own files and its volumes (refused while it runs)."""
-    meta = backups(app).create(app.cell_name(cell))
+    name = app.cell_name(cell)
+    with working(app, f"backing up cell {name}"):
+        meta = backups(app).create(name)
     if as_json:
         app.json(meta)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cells.cli.mgr.backup.common import backups
-from cells.cli.mgr.common import MgrApp, pass_mgr
+from cells.cli.mgr.common import MgrApp, pass_mgr, working
 
 
 @click.command()
@@ -16,5 +16,8 @@ from cells.cli.mgr.common import MgrApp, pass_mgr
 @pass_mgr
 def restore(app: MgrApp, backup_id: str, yes: bool) -> None:
     """Put a backup's files and volumes back (refused while the cell runs)."""
-    meta = backups(app).restore(backup_id, yes=yes)
+    if not yes:  # refused by restore() with the reason; no progress line for it
+        meta = backups(app).restore(backup_id, yes=yes)
+    with working(app, f"restoring backup {backup_id}"):
+        meta = backups(app).restore(backup_id, yes=yes)
     app.note(f"restored {meta['id']} into cell {meta['cell']}")

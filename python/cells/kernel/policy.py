@@ -15,9 +15,9 @@ from typing import Any
 
 from cells.errors import InvalidArgument
 from cells.ffi._binding import ffi, lib
-from cells.ffi.codec import OVERRIDE_FLAGS, PROFILE_CODES
 from cells.ffi.raw import Core
 from cells.kernel.api import Decision, PolicyRow, Verdict
+from cells.kernel.codec import OVERRIDE_FLAGS, PROFILE_CODES
 
 VERDICTS: dict[int, Verdict] = {
     lib.CELL_DEFER: "defer",

@@ -80,6 +80,12 @@ def encode_addr(text: str, slot: Any, what: str) -> None:
         addr = ipaddress.ip_address(text)
     except ValueError:
         raise _invalid(what, f"'{text}' is not an IPv4 or IPv6 address") from None
+    if getattr(addr, "scope_id", None):
+        raise _invalid(
+            what,
+            f"'{text}' has a zone: a cell's address carries none, so it would mean "
+            "that address on every interface; give it without the %zone",
+        )
     packed = addr.packed
     slot.ca_family = lib.CELL_AF_INET if addr.version == 4 else lib.CELL_AF_INET6
     ffi.memmove(slot.ca_addr, packed, len(packed))
