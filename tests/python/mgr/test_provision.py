@@ -89,7 +89,7 @@ def test_step_changes_once(fs: CellFS, doc: dict[str, object], effect: object) -
 def test_paths_cannot_escape_the_root(fs: CellFS, tmp_path: Path) -> None:
     (fs.root / "etc/out").symlink_to(tmp_path)
     (step,) = steps({"file": {"path": "/etc/out/x", "content": "no"}})
-    with pytest.raises(StepError, match="outside the cell root"):
+    with pytest.raises(StepError, match="/etc/out: is a symlink; refusing to follow it"):
         run_step(0, step, fs)
     assert not (tmp_path / "x").exists()
 
@@ -99,7 +99,7 @@ def test_mounted_volume_paths_are_allowed(fs: CellFS, tmp_path: Path) -> None:
     vol.mkdir()
     (fs.root / "data").symlink_to(vol)
     (step,) = steps({"dir": {"path": "/data/base"}})
-    assert run_step(0, step, CellFS(fs.root, fs.host, (vol,))).changed
+    assert run_step(0, step, CellFS(fs.root, fs.host, (("/data", vol, False),))).changed
     assert (vol / "base").is_dir()
 
 
