@@ -80,6 +80,8 @@ class NetbsdHost:
     """Real NetBSD effects; every effect is one argv through `runner`."""
 
     name = "netbsd"
+    #: The host's MAKEDEV, copied into each cell's fresh /dev.
+    makedev = Path("/dev/MAKEDEV")
 
     def __init__(self, runner: Runner = run_command) -> None:
         self.runner = runner
@@ -123,7 +125,7 @@ class NetbsdHost:
         MAKEDEV in it (a copy written into the fresh tmpfs, never through a
         name the cell may have made; run with `cwd`, no shell)."""
         self._run(["/sbin/mount_tmpfs", "-s", "1m", "-m", "0755", "tmpfs", str(dev)], "mount /dev")
-        with open("/dev/MAKEDEV", "rb") as f:
+        with open(self.makedev, "rb") as f:
             script = f.read()
         with safefs.Dir.open(dev, "/dev") as d:
             d.write_file("MAKEDEV", script, 0o555)

@@ -150,6 +150,8 @@ class Dir:
         shown = _shown(self.label, name)
         if st is None:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), shown)
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePath(f"{shown}: is a symlink; refusing to follow it")
         if not stat.S_ISREG(st.st_mode):
             raise UnsafePath(f"{shown}: {_kind(st.st_mode)}, not a regular file")
         try:
