@@ -1,7 +1,7 @@
 """The few host effects that need NetBSD, behind one small interface.
 
 `NetbsdHost` runs the real commands (mount_null, mount_tmpfs, umount,
-MAKEDEV, modload, chroot + pkg_info/pkg_add/sh) through a `Runner`, so tests
+MAKEDEV, modload, `cellctl exec` + pkg_info/pkg_add/sh) through a `Runner`, so tests
 assert the exact argv it would run; no command goes through a shell.
 Paths inside a cell root reach this module already verified (every
 component a real directory: `cells.mgr.mountpoint`), and nothing here
@@ -67,12 +67,12 @@ class Host(Protocol):
 
     def module_loaded(self, module: str) -> bool: ...
 
-    def pkg_installed(self, root: Path, name: str) -> bool: ...
+    def pkg_installed(self, root: Path, name: str, cell: str | None = None) -> bool: ...
 
-    def pkg_add(self, root: Path, name: str) -> None: ...
+    def pkg_add(self, root: Path, name: str, cell: str | None = None) -> None: ...
 
-    def run_in(self, root: Path, argv: Sequence[str]) -> tuple[int, str]:
-        """Run a command inside the cell's root."""
+    def run_in(self, root: Path, argv: Sequence[str], cell: str | None = None) -> tuple[int, str]:
+        """Run a command inside the cell (`cell`, whose root is `root`)."""
         ...
 
 
@@ -82,6 +82,8 @@ class NetbsdHost:
     name = "netbsd"
     #: The host's MAKEDEV, copied into each cell's fresh /dev.
     makedev = Path("/dev/MAKEDEV")
+    #: How to start cellctl (this interpreter, so the same package).
+    cellctl: tuple[str, ...] = (sys.executable, "-m", "cells.cli.ctl")
 
     def __init__(self, runner: Runner = run_command) -> None:
         self.runner = runner
@@ -138,17 +140,25 @@ class NetbsdHost:
         status, out = self.runner(["/sbin/modstat", module])
         return status == 0 and module in out
 
-    def pkg_installed(self, root: Path, name: str) -> bool:
-        status, _ = self.runner(
-            ["/usr/sbin/chroot", str(root), "/usr/sbin/pkg_info", "-q", "-e", name]
-        )
+    # Commands for a cell run chrooted *and entered into the kernel cell*
+    # (`cellctl exec`: chroot, enter, exec, in a fresh single-threaded
+    # process).  Chroot alone would leave host root outside the policy while
+    # it runs binaries and reads files (ld.so.conf, libraries, pkg
+    # metadata) that the cell controls, and root in a chroot can leave it.
+    def _in_cell(self, cell: str | None, argv: Sequence[str]) -> list[str]:
+        if not cell:
+            raise BackendError(f"{argv[0]}: runs only inside a cell, and no cell was named")
+        return [*self.cellctl, "--backend", "netbsd", "exec", cell, "--", *argv]
+
+    def pkg_installed(self, root: Path, name: str, cell: str | None = None) -> bool:
+        status, _ = self.runner(self._in_cell(cell, ["/usr/sbin/pkg_info", "-q", "-e", name]))
         return status == 0
 
-    def pkg_add(self, root: Path, name: str) -> None:
-        self._run(["/usr/sbin/chroot", str(root), "/usr/sbin/pkg_add", name], "pkg_add")
+    def pkg_add(self, root: Path, name: str, cell: str | None = None) -> None:
+        self._run(self._in_cell(cell, ["/usr/sbin/pkg_add", name]), "pkg_add")
 
-    def run_in(self, root: Path, argv: Sequence[str]) -> tuple[int, str]:
-        return self.runner(["/usr/sbin/chroot", str(root), *argv])
+    def run_in(self, root: Path, argv: Sequence[str], cell: str | None = None) -> tuple[int, str]:
+        return self.runner(self._in_cell(cell, argv))
 
 
 class SimHost:
@@ -202,19 +212,19 @@ class SimHost:
     def module_loaded(self, module: str) -> bool:
         return False
 
-    def pkg_installed(self, root: Path, name: str) -> bool:
+    def pkg_installed(self, root: Path, name: str, cell: str | None = None) -> bool:
         try:
             with safefs.opened(root, ("var", "db", "pkg", name)):
                 return True
         except (OSError, safefs.UnsafePath):
             return False
 
-    def pkg_add(self, root: Path, name: str) -> None:
+    def pkg_add(self, root: Path, name: str, cell: str | None = None) -> None:
         # The sim registers the package in the cell's package database only.
         with safefs.opened(root) as top, top.walk(("var", "db", "pkg", name), create=True) as db:
             db.write_file("+COMMENT", f"{name} (registered by the sim backend)\n".encode())
 
-    def run_in(self, root: Path, argv: Sequence[str]) -> tuple[int, str]:
+    def run_in(self, root: Path, argv: Sequence[str], cell: str | None = None) -> tuple[int, str]:
         env = {**os.environ, "CELL_ROOT": str(root)}
         try:
             proc = subprocess.run(

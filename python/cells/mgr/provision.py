@@ -7,9 +7,10 @@ each read and write goes through `cells.mgr.safefs`, which never follows a
 symlink and never opens anything but a regular file, so a link or fifo the
 cell planted fails the step with one line naming the path.  `patch` runs
 patch(1) on a private copy and writes the result back the same way.  On
-NetBSD `pkg` and `exec` run chrooted into the cell; on the sim they run on
-the host with the cell root as working directory and in $CELL_ROOT (the
-sim enforces nothing).  Callers: facts (check), apply (run).
+NetBSD `pkg` and `exec` run inside the cell (`cellctl exec`: chrooted and
+entered, so the policy confines them); on the sim they run on the host
+with the cell root as working directory and in $CELL_ROOT (the sim
+enforces nothing).  Callers: facts (check), apply (run).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class CellFS:
     root: Path
     host: Host
     mounts: tuple[tuple[str, Path, bool], ...] = ()
+    #: The cell's name: `pkg` and `exec` run inside it.
+    cell: str | None = None
 
     @classmethod
     def of(cls, paths: Paths, host: Host, cell: Cell) -> CellFS:
@@ -60,6 +63,7 @@ class CellFS:
             paths.root(cell.name),
             host,
             tuple((m.target, paths.volume(m.volume), m.mode == "ro") for m in cell.mounts),
+            cell.name,
         )
 
     def locate(self, path: str) -> tuple[Path, str, tuple[str, ...], bool]:
@@ -295,11 +299,11 @@ def _patch_run(step: Step, fs: CellFS) -> None:
 
 
 def _pkg_check(step: Step, fs: CellFS) -> bool:
-    return not fs.host.pkg_installed(fs.root, step.get("name"))
+    return not fs.host.pkg_installed(fs.root, step.get("name"), fs.cell)
 
 
 def _pkg_run(step: Step, fs: CellFS) -> None:
-    fs.host.pkg_add(fs.root, step.get("name"))
+    fs.host.pkg_add(fs.root, step.get("name"), fs.cell)
 
 
 def _exec_check(step: Step, fs: CellFS) -> bool:
@@ -313,14 +317,14 @@ def _exec_check(step: Step, fs: CellFS) -> bool:
             pass
     unless = step.get("unless")
     if unless is not None:
-        status, _ = fs.host.run_in(fs.root, unless)
+        status, _ = fs.host.run_in(fs.root, unless, fs.cell)
         if status == 0:
             return False
     return True
 
 
 def _exec_run(step: Step, fs: CellFS) -> None:
-    status, out = fs.host.run_in(fs.root, step.get("command"))
+    status, out = fs.host.run_in(fs.root, step.get("command"), fs.cell)
     if status != 0:
         last = out.splitlines()[-1] if out else ""
         raise StepError(
