@@ -79,9 +79,12 @@ class CellFS:
         return best
 
     @contextmanager
-    def parent(self, path: str, *, create: bool = False) -> Iterator[tuple[Dir, str]]:
+    def parent(
+        self, path: str, *, create: bool = False, write: bool = False
+    ) -> Iterator[tuple[Dir, str]]:
         """The directory holding `path` (reached without following a link) and
-        the final name; missing parents are created when `create`."""
+        the final name; missing parents are created when `create`.  For a
+        write (`create` or `write`) a path on a read-only mount is refused."""
         base, label, parts, ro = self.locate(path)
         if not parts:
             raise UnsafePath(
@@ -89,7 +92,7 @@ class CellFS:
                 if label != "/"
                 else f"{path or '/'}: names the cell's root itself"
             )
-        if ro and create:
+        if ro and (create or write):
             raise UnsafePath(f"{path}: is on the read-only mount {label}")
         with Dir.open(base, label) as top, top.walk(parts[:-1], create=create) as d:
             yield d, parts[-1]
@@ -294,7 +297,7 @@ def _patch_run(step: Step, fs: CellFS) -> None:
     ok, data, st = _patched(step, fs)
     if not ok:
         raise StepError(f"patch {step.get('path')}: the diff does not apply")
-    with fs.parent(step.get("path")) as (d, name):
+    with fs.parent(step.get("path"), write=True) as (d, name):
         d.write_file(name, data, st.st_mode & 0o7777, (st.st_uid, st.st_gid))
 
 

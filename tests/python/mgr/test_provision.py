@@ -103,6 +103,22 @@ def test_mounted_volume_paths_are_allowed(fs: CellFS, tmp_path: Path) -> None:
     assert (vol / "base").is_dir()
 
 
+def test_read_only_mounts_are_not_written(fs: CellFS, tmp_path: Path) -> None:
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    (vol / "app.conf").write_text("name=app\ndebug=yes\n")
+    ro = CellFS(fs.root, fs.host, (("/data", vol, True),))
+    for doc in (
+        {"file": {"path": "/data/x", "content": "x"}},
+        {"patch": {"path": "/data/app.conf", "diff": DIFF}},
+    ):
+        (step,) = steps(doc)
+        with pytest.raises(StepError, match=r": /data/\S+: is on the read-only mount /data$"):
+            run_step(0, step, ro)
+    assert sorted(os.listdir(vol)) == ["app.conf"]
+    assert (vol / "app.conf").read_text() == "name=app\ndebug=yes\n"
+
+
 def test_patch_that_does_not_apply_is_one_line(fs: CellFS) -> None:
     (fs.root / "etc/app.conf").write_text("something else\n")
     (step,) = steps({"patch": {"path": "/etc/app.conf", "diff": DIFF}})
