@@ -8,6 +8,8 @@ command ran on a path that leads through a symlink.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -223,3 +225,39 @@ def test_volume_that_is_a_symlink_is_not_chmod_through(paths: Paths, tmp_path: P
     with pytest.raises(CellsError, match=r"volume data: /.*/data: is a symlink"):
         volumes.ensure_volume(paths, Volume(name="data", mode=0o777))
     assert sentinel.unchanged()
+
+
+def _can_mount(tmp_path: Path) -> str | None:
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return "needs root on Linux to make a real (tmpfs) mount"
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "none", str(probe)], check=False).returncode:
+        return "mount(8) is not permitted here"
+    subprocess.run(["umount", str(probe)], check=True)
+    return None
+
+
+def test_a_real_mount_on_the_verified_directory_passes_the_check_after(
+    paths: Paths, tmp_path: Path
+) -> None:
+    reason = _can_mount(tmp_path)
+    if reason:
+        pytest.skip(reason)
+    root, _ = setup(paths)
+    run = FakeNetbsd()
+    made: list[str] = []
+
+    def really(argv: list[str]) -> None:
+        subprocess.run(["mount", "-t", "tmpfs", "none", argv[-1]], check=True, timeout=10)
+        made.append(argv[-1])
+        run.table.append(argv[-1])
+
+    run.on_mount = really
+    try:
+        volumes.sync_mounts(paths, NetbsdHost(run), cell("data:/srv/www:rw"), [])  # type: ignore[arg-type]
+        assert made == [str(root / "srv" / "www")]
+        assert run.ran("/sbin/umount") == []
+    finally:
+        for m in made:
+            subprocess.run(["umount", m], check=False, timeout=10)
