@@ -63,6 +63,14 @@ class Host(Protocol):
         """Give the cell its own /dev with the standard nodes."""
         ...
 
+    def mount_dev(self, dev: Path) -> None:
+        """The first half of `make_dev`: the cell's own /dev file system."""
+        ...
+
+    def populate_dev(self, dev: Path) -> None:
+        """The second half: the standard nodes in it (after it was verified)."""
+        ...
+
     def modload(self, module: str) -> None: ...
 
     def module_loaded(self, module: str) -> bool: ...
@@ -126,7 +134,13 @@ class NetbsdHost:
         """Mount a tmpfs on the verified directory `dev` and run the host's
         MAKEDEV in it (a copy written into the fresh tmpfs, never through a
         name the cell may have made; run with `cwd`, no shell)."""
+        self.mount_dev(dev)
+        self.populate_dev(dev)
+
+    def mount_dev(self, dev: Path) -> None:
         self._run(["/sbin/mount_tmpfs", "-s", "1m", "-m", "0755", "tmpfs", str(dev)], "mount /dev")
+
+    def populate_dev(self, dev: Path) -> None:
         with open(self.makedev, "rb") as f:
             script = f.read()
         with safefs.Dir.open(dev, "/dev") as d:
@@ -200,6 +214,12 @@ class SimHost:
         return frozenset()
 
     def make_dev(self, dev: Path) -> None:
+        self.populate_dev(dev)
+
+    def mount_dev(self, dev: Path) -> None:
+        pass  # the sim's /dev is a plain directory
+
+    def populate_dev(self, dev: Path) -> None:
         """Empty placeholder files in the verified directory `dev`."""
         with safefs.Dir.open(dev, "/dev") as d:
             for node in ("null", "zero", "random", "urandom", "tty"):

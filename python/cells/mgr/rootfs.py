@@ -194,7 +194,8 @@ def _build(host: Host, top: Dir, base: Path | None, name: str) -> None:
     with top.sub("etc") as etc:
         _seed_etc(etc, name)
     if not mountpoint.is_mounted(host, root, "dev"):
-        mountpoint.mount(host, root, "dev", host.make_dev)
+        # Mount, verify, and only then run MAKEDEV in what was verified.
+        host.populate_dev(mountpoint.mount(host, root, "dev", host.mount_dev))
 
 
 def _mount_base(host: Host, top: Dir, src: Path, d: str) -> None:

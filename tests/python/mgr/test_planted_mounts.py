@@ -189,6 +189,32 @@ def test_dev_that_is_a_symlink_is_not_mounted_over(paths: Paths, tmp_path: Path)
     assert sentinel.unchanged()
 
 
+def test_makedev_does_not_run_when_the_dev_mount_landed_elsewhere(
+    paths: Paths, tmp_path: Path
+) -> None:
+    root = paths.root("c")
+    root.mkdir(parents=True)
+    host_dir = tmp_path / "host"
+    host_dir.mkdir()
+    run = FakeNetbsd()
+
+    def race(argv: list[str]) -> None:
+        if argv[0] == "/sbin/mount_tmpfs":
+            (root / "dev").rmdir()
+            plant(root, "dev", host_dir)
+            run.table.append(str(host_dir))
+
+    run.on_mount = race
+    host = NetbsdHost(run)
+    host.makedev = tmp_path / "MAKEDEV"
+    host.makedev.write_text("#!/bin/sh\n")
+    with pytest.raises(CellsError, match="/dev: changed while it was mounted; unmounted it"):
+        rootfs.build_root(paths, host, cell())  # type: ignore[arg-type]
+    assert run.ran("/bin/sh") == []
+    assert run.ran("/sbin/umount") == [["/sbin/umount", str(host_dir)]]
+    assert list(host_dir.iterdir()) == []
+
+
 def test_dev_on_the_sim_does_not_touch_through_links(paths: Paths, tmp_path: Path) -> None:
     root = paths.root("c")
     (root / "dev").mkdir(parents=True)
