@@ -10,7 +10,7 @@ parent are still the inodes it verified, then mounts by the verified path.
 After the mount it walks once more: the parent must be the same inode and
 the target a directory on another file system than its parent (the mount
 landed there, not behind a link swapped in meanwhile); otherwise it
-unmounts the path and fails.
+unmounts whatever the mount table gained and fails.
 
 What remains: mount(8) and mount(2) take a path, so between the last check
 and the kernel's lookup (the fork and exec of mount_null, milliseconds) a
@@ -21,6 +21,10 @@ parent's ``st_dev`` is not a mount point); the mount is then undone by the
 path the host's mount table gained, which is the resolved host path and
 holds no cell-controlled component, and the step fails.  So a host
 directory can be covered for at most that window, never left covered.
+Unmounting a target goes by its path too, right after the walk that
+verified it: a swap in between could only point `umount` at another
+mount (a denial of service, not a write), and mount points themselves
+cannot be renamed while mounted.
 
 "Is it mounted?" answers no for any target reached through a symlink (the
 sim, which "mounts" a volume as a symlink to it, answers yes only for a
