@@ -306,11 +306,7 @@ class Manager:
             self.kernel.create(self._spec(cell))
         elif a.op == "cell.provision":
             assert cell is not None
-            fs = provision.CellFS(
-                self.paths.root(n),
-                self.host,
-                tuple(self.paths.volume(m.volume) for m in cell.mounts),
-            )
+            fs = provision.CellFS.of(self.paths, self.host, cell)
             return [
                 r.step
                 for i, step in enumerate(cell.provision)

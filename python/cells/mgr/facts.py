@@ -13,17 +13,18 @@ from __future__ import annotations
 import grp
 import json
 import pwd
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cells.kernel.api import CellInfo, Kernel
-from cells.mgr import provision
+from cells.mgr import mountpoint, provision
 from cells.mgr.host import Host
 from cells.mgr.journal import StateDB
 from cells.mgr.loader import Desired
-from cells.mgr.model import Cell, Root, Volume, address, digest
+from cells.mgr.model import Cell, Mount, Root, Volume, address, digest
 from cells.mgr.paths import Paths
 
 ROOT_MARKER = "root.json"
@@ -151,16 +152,18 @@ def owner_ids(owner: str) -> tuple[int, int] | None:
 
 
 def _root_mounted(host: Host, root: Path, cell: Cell | None) -> bool:
-    if not host.is_mounted(root / "dev"):
+    if not mountpoint.is_mounted(host, root, "dev"):
         return False
-    return cell is None or cell.root is None or host.is_mounted(root / "usr")
+    return cell is None or cell.root is None or mountpoint.is_mounted(host, root, "usr")
 
 
 def _volume_fact(path: Path, vol: Volume | None) -> VolumeFact | None:
     try:
-        st = path.stat()
+        st = path.lstat()
     except OSError:
         return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None  # a symlink or file in its place: ensure_volume refuses it
     owner_ok = True
     if vol is not None and vol.owner:
         ids = owner_ids(vol.owner)
@@ -201,13 +204,13 @@ def gather(
             targets.add(text)
         present = []
         for text in sorted(targets):
-            target = text.split(":")[1]
-            if host.is_mounted(root / target.lstrip("/")):
+            m = Mount.parse(text)
+            if mountpoint.is_mounted(host, root, m.target, paths.volume(m.volume)):
                 present.append(text)
         mounts[name] = tuple(present)
         if cell is not None and cell.provision:
             checks = []
-            fs = provision.CellFS(root, host, tuple(paths.volume(m.volume) for m in cell.mounts))
+            fs = provision.CellFS.of(paths, host, cell)
             for step in cell.provision:
                 try:
                     checks.append(provision.would_change(step, fs))

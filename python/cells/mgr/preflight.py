@@ -17,10 +17,10 @@ FIFO, device or link a cell planted is read).  Caller: Manager.plan/apply.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from cells.mgr import safefs
 from cells.mgr.host import Host
 from cells.mgr.loader import Desired, Problem
 from cells.mgr.model import Cell
@@ -90,48 +90,38 @@ def _table(text: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _open_in(top: Path, rel: str, *, directory: bool) -> int | None:
-    """A descriptor for `rel` below `top`, no link followed on the way
-    (None when absent, a link, or not the kind asked for)."""
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
-    try:
-        fd = os.open(top, flags | os.O_DIRECTORY)
-    except OSError:
+def _read(top: Path | None, rel: str) -> str | None:
+    """The regular file `rel` below `top` (None when absent); a link, FIFO
+    or device on the way is an UnsafePath with the line naming it."""
+    if top is None:
         return None
+    parts = safefs.parts_of(rel)
     try:
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            extra = os.O_DIRECTORY if (directory or not last) else os.O_NONBLOCK
-            nxt = os.open(part, flags | extra, dir_fd=fd)
-            os.close(fd)
-            fd = nxt
-        if not directory and not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            return None
-    except OSError:
-        os.close(fd)
+        with safefs.opened(top, parts[:-1]) as d:
+            data = d.read_bytes(parts[-1], _MAX_READ)
+    except FileNotFoundError:
         return None
-    return fd
+    return None if data is None else data.decode("utf-8", "replace")
 
 
-def _read(*candidates: tuple[Path, str] | None) -> str | None:
-    for candidate in candidates:
-        if candidate is None:
-            continue
-        fd = _open_in(*candidate, directory=False)
-        if fd is None:
-            continue
-        with os.fdopen(fd, "rb") as f:
-            return f.read(_MAX_READ).decode("utf-8", "replace")
-    return None
+def _accounts(root: Path, base: Path | None, name: str) -> tuple[str | None, str | None]:
+    """The cell's etc/`name` (its root's, else its base's), or the one-line
+    reason it cannot be read."""
+    for top in (root, base):
+        try:
+            text = _read(top, f"etc/{name}")
+        except (safefs.UnsafePath, OSError) as e:
+            return None, str(e)
+        if text is not None:
+            return text, None
+    return None, None
 
 
 def _owners(cell: Cell, root: Path, base: Path | None) -> Iterator[tuple[str, str]]:
-    files = {
-        name: _read((root, f"etc/{name}"), None if base is None else (base, f"etc/{name}"))
-        for name in ("passwd", "group")
-    }
+    files: dict[str, str | None] = {}
+    unsafe: dict[str, str | None] = {}
+    for name in ("passwd", "group"):
+        files[name], unsafe[name] = _accounts(root, base, name)
     accounts = ("/etc/passwd", "/etc/group")
     for i, step in enumerate(cell.provision):
         path = step.get("path")
@@ -152,7 +142,9 @@ def _owners(cell: Cell, root: Path, base: Path | None) -> Iterator[tuple[str, st
             if not name or name.isdigit():
                 continue
             text = files[what]
-            if text is None:
+            if text is None and unsafe[what] is not None:
+                yield (f"provision[{i}].{step.kind}.owner", f"{owner!r}: {unsafe[what]}")
+            elif text is None:
                 yield (
                     f"provision[{i}].{step.kind}.owner",
                     (
@@ -173,15 +165,11 @@ def _mount_targets(host: Host, cell: Cell, root: Path) -> Iterator[tuple[str, st
     for i, m in enumerate(cell.mounts):
         if host.is_mounted(root / m.target.lstrip("/")):
             continue
-        fd = _open_in(root, m.target, directory=True)
-        if fd is None:
-            continue
         try:
-            entries = os.listdir(fd)
-        except OSError:
-            entries = []
-        finally:
-            os.close(fd)
+            with safefs.opened(root, safefs.parts_of(m.target)) as d:
+                entries = os.listdir(d.fd)
+        except (safefs.UnsafePath, OSError):
+            continue  # absent, or a link apply will refuse with its own line
         if entries:
             yield (
                 f"mounts[{i}]",

@@ -2,25 +2,34 @@
 
 Each kind has a `check` (would it change anything? read-only, used by facts
 so the plan can show it) and a `run` (make it so; reports changed or not).
-Paths are inside the cell: they are resolved under its root and may not
-escape it.  On NetBSD `pkg` and `exec` run chrooted into the cell; on the
-sim they run on the host with the cell root as working directory and in
-$CELL_ROOT (the sim enforces nothing).  Callers: facts (check), apply (run).
+Paths are inside the cell, and every file there is the cell's to change:
+each read and write goes through `cells.mgr.safefs`, which never follows a
+symlink and never opens anything but a regular file, so a link or fifo the
+cell planted fails the step with one line naming the path.  `patch` runs
+patch(1) on a private copy and writes the result back the same way.  On
+NetBSD `pkg` and `exec` run inside the cell (`cellctl exec`: chrooted and
+entered, so the policy confines them); on the sim they run on the host
+with the cell root as working directory and in $CELL_ROOT (the sim
+enforces nothing).  Callers: facts (check), apply (run).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from cells.errors import CellsError
 from cells.mgr.host import Host
-from cells.mgr.model import Step
+from cells.mgr.model import Cell, Step
+from cells.mgr.paths import Paths
+from cells.mgr.safefs import Dir, UnsafePath, parts_of
 
 
 class StepError(CellsError):
@@ -36,69 +45,103 @@ class StepResult:
 
 @dataclass(frozen=True)
 class CellFS:
-    """A cell's root as provision steps see it.  `volumes` are the host
-    directories mounted into the cell (symlinked on the sim), which paths
-    may also resolve into."""
+    """A cell's root as provision steps see it.  `mounts` are the cell's
+    volume mounts (cell path, host directory, read-only): a path under a
+    mount target is resolved in the volume's own directory, so the mount
+    (a symlink on the sim) is never followed.  Every other path is walked
+    from the root without following a symlink (`cells.mgr.safefs`)."""
 
     root: Path
     host: Host
-    volumes: tuple[Path, ...] = ()
+    mounts: tuple[tuple[str, Path, bool], ...] = ()
+    #: The cell's name: `pkg` and `exec` run inside it.
+    cell: str | None = None
 
-    def path(self, path: str) -> Path:
-        """`path` (absolute, inside the cell) as a host path under the root."""
-        parts = [p for p in path.split("/") if p not in ("", ".")]
-        if ".." in parts:
-            raise StepError(f"{path}: '..' is not allowed in a cell path")
-        target = self.root.joinpath(*parts)
-        parent = os.path.realpath(target.parent)
-        for base in (self.root, *self.volumes):
-            real = os.path.realpath(base)
-            if parent == real or parent.startswith(real + os.sep):
-                return target
-        raise StepError(f"{path}: resolves outside the cell root")
+    @classmethod
+    def of(cls, paths: Paths, host: Host, cell: Cell) -> CellFS:
+        return cls(
+            paths.root(cell.name),
+            host,
+            tuple((m.target, paths.volume(m.volume), m.mode == "ro") for m in cell.mounts),
+            cell.name,
+        )
+
+    def locate(self, path: str) -> tuple[Path, str, tuple[str, ...], bool]:
+        """(base directory, its cell path, the components below it, read-only)."""
+        parts = parts_of(path)
+        best: tuple[Path, str, tuple[str, ...], bool] = (self.root, "/", parts, False)
+        depth = 0
+        for target, vol, ro in self.mounts:
+            tparts = parts_of(target)
+            if len(tparts) > depth and parts[: len(tparts)] == tparts:
+                depth = len(tparts)
+                best = (vol, "/" + "/".join(tparts), parts[depth:], ro)
+        return best
+
+    @contextmanager
+    def parent(
+        self, path: str, *, create: bool = False, write: bool = False
+    ) -> Iterator[tuple[Dir, str]]:
+        """The directory holding `path` (reached without following a link) and
+        the final name; missing parents are created when `create`.  For a
+        write (`create` or `write`) a path on a read-only mount is refused."""
+        base, label, parts, ro = self.locate(path)
+        if not parts:
+            raise UnsafePath(
+                f"{path}: is a mount point; its mode and owner belong in the Volume manifest"
+                if label != "/"
+                else f"{path or '/'}: names the cell's root itself"
+            )
+        if ro and (create or write):
+            raise UnsafePath(f"{path}: is on the read-only mount {label}")
+        with Dir.open(base, label) as top, top.walk(parts[:-1], create=create) as d:
+            yield d, parts[-1]
 
 
-def _ids_in_cell(root: Path, owner: str) -> tuple[int, int]:
+def _ids_in_cell(fs: CellFS, owner: str) -> tuple[int, int]:
     """USER[:GROUP] resolved in the cell's own etc/passwd and etc/group."""
     user, _, group = owner.partition(":")
 
     def table(name: str) -> dict[str, list[str]]:
         try:
-            lines = (root / "etc" / name).read_text().splitlines()
+            with fs.parent(f"/etc/{name}") as (d, base):
+                data = d.read_bytes(base, limit=4 << 20)
         except OSError:
             return {}
+        lines = (data or b"").decode("utf-8", "replace").splitlines()
         return {f[0]: f for f in (line.split(":") for line in lines) if len(f) > 3}
 
     passwd = table("passwd")
-    if user.isdigit():
-        uid, gid = int(user), int(user)
-    elif user in passwd:
-        uid, gid = int(passwd[user][2]), int(passwd[user][3])
-    else:
-        raise StepError(f"owner {owner}: no user {user!r} in the cell's /etc/passwd")
-    if group:
-        groups = table("group")
-        if group.isdigit():
-            gid = int(group)
-        elif group in groups:
-            gid = int(groups[group][2])
+    try:
+        if user.isdigit():
+            uid, gid = int(user), int(user)
+        elif user in passwd:
+            uid, gid = int(passwd[user][2]), int(passwd[user][3])
         else:
-            raise StepError(f"owner {owner}: no group {group!r} in the cell's /etc/group")
+            raise StepError(f"owner {owner}: no user {user!r} in the cell's /etc/passwd")
+        if group:
+            groups = table("group")
+            if group.isdigit():
+                gid = int(group)
+            elif group in groups:
+                gid = int(groups[group][2])
+            else:
+                raise StepError(f"owner {owner}: no group {group!r} in the cell's /etc/group")
+    except ValueError:
+        raise StepError(
+            f"owner {owner}: the cell's /etc/passwd or /etc/group is malformed"
+        ) from None
     return uid, gid
 
 
-def _owner_differs(step: Step, fs: CellFS, p: Path) -> bool:
+def _owner(step: Step, fs: CellFS) -> tuple[int, int] | None:
     owner = step.get("owner")
-    if owner is None:
-        return False
-    st = p.lstat()
-    return (st.st_uid, st.st_gid) != _ids_in_cell(fs.root, owner)
+    return None if owner is None else _ids_in_cell(fs, owner)
 
 
-def _chown(step: Step, fs: CellFS, p: Path) -> None:
-    owner = step.get("owner")
-    if owner is not None:
-        os.lchown(p, *_ids_in_cell(fs.root, owner))
+def _owner_differs(step: Step, fs: CellFS, st: os.stat_result) -> bool:
+    want = _owner(step, fs)
+    return want is not None and (st.st_uid, st.st_gid) != want
 
 
 def _mode(step: Step) -> int | None:
@@ -106,69 +149,69 @@ def _mode(step: Step) -> int | None:
     return None if m is None else int(m, 8)
 
 
-def _mode_differs(p: Path, want: int | None) -> bool:
-    return want is not None and (p.lstat().st_mode & 0o7777) != want
-
-
-def _write_atomic(p: Path, data: str, mode: int | None) -> None:
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".cellmgr-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(data)
-        os.chmod(tmp, mode if mode is not None else 0o644)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _mode_differs(st: os.stat_result, want: int | None) -> bool:
+    return want is not None and (st.st_mode & 0o7777) != want
 
 
 # --- the kinds ---------------------------------------------------------------
 
 
 def _file_check(step: Step, fs: CellFS) -> bool:
-    p = fs.path(step.get("path"))
-    if p.is_symlink() or not p.is_file():
+    try:
+        with fs.parent(step.get("path")) as (d, name):
+            st = d.lstat(name)
+            if st is None or not stat.S_ISREG(st.st_mode):
+                return True
+            data = d.read_bytes(name) or b""
+    except FileNotFoundError:
         return True
     return (
-        p.read_text(errors="replace") != step.get("content")
-        or _mode_differs(p, _mode(step))
-        or _owner_differs(step, fs, p)
+        data.decode("utf-8", "replace") != step.get("content")
+        or _mode_differs(st, _mode(step))
+        or _owner_differs(step, fs, st)
     )
 
 
 def _file_run(step: Step, fs: CellFS) -> None:
-    p = fs.path(step.get("path"))
-    if p.is_symlink():
-        p.unlink()
-    _write_atomic(p, step.get("content"), _mode(step))
-    _chown(step, fs, p)
+    owner = _owner(step, fs)
+    with fs.parent(step.get("path"), create=True) as (d, name):
+        mode = _mode(step)
+        d.write_file(name, step.get("content").encode(), 0o644 if mode is None else mode, owner)
 
 
 def _dir_check(step: Step, fs: CellFS) -> bool:
-    p = fs.path(step.get("path"))
+    try:
+        with fs.parent(step.get("path")) as (d, name):
+            st = d.lstat(name)
+    except FileNotFoundError:
+        return True
     return (
-        p.is_symlink()
-        or not p.is_dir()
-        or _mode_differs(p, _mode(step))
-        or _owner_differs(step, fs, p)
+        st is None
+        or not stat.S_ISDIR(st.st_mode)
+        or _mode_differs(st, _mode(step))
+        or _owner_differs(step, fs, st)
     )
 
 
 def _dir_run(step: Step, fs: CellFS) -> None:
-    p = fs.path(step.get("path"))
-    p.mkdir(parents=True, exist_ok=True)
-    if _mode(step) is not None:
-        os.chmod(p, _mode(step) or 0)
-    _chown(step, fs, p)
+    owner = _owner(step, fs)
+    mode = _mode(step)
+    with fs.parent(step.get("path"), create=True) as (d, name), d.mkdir(name) as sub:
+        if owner is not None:
+            os.fchown(sub.fd, *owner)
+        if mode is not None:
+            os.fchmod(sub.fd, mode)
 
 
-def _line_result(step: Step, fs: CellFS) -> tuple[Path, str | None]:
-    """The file and its new text, or None when the line is already right."""
-    p = fs.path(step.get("path"))
-    text = p.read_text() if p.is_file() else ""
-    want = step.get("line")
+def _line_result(step: Step, fs: CellFS) -> str | None:
+    """The file's new text, or None when the line is already right."""
+    try:
+        with fs.parent(step.get("path")) as (d, name):
+            data = d.read_bytes(name)
+    except FileNotFoundError:
+        data = None
+    text = (data or b"").decode("utf-8", "replace")
+    want: str = step.get("line")
     lines = text.splitlines()
     pattern = step.get("match")
     if pattern is not None:
@@ -176,58 +219,73 @@ def _line_result(step: Step, fs: CellFS) -> tuple[Path, str | None]:
         for i, line in enumerate(lines):
             if rx.search(line):
                 if line == want:
-                    return p, None
+                    return None
                 lines[i] = want
-                return p, "\n".join(lines) + "\n"
+                return "\n".join(lines) + "\n"
     if want in lines:
-        return p, None
-    return p, text + ("" if text.endswith("\n") or not text else "\n") + want + "\n"
+        return None
+    return text + ("" if text.endswith("\n") or not text else "\n") + want + "\n"
 
 
 def _line_check(step: Step, fs: CellFS) -> bool:
-    return _line_result(step, fs)[1] is not None
+    return _line_result(step, fs) is not None
 
 
 def _line_run(step: Step, fs: CellFS) -> None:
-    p, text = _line_result(step, fs)
-    if text is not None:
-        mode = p.stat().st_mode & 0o7777 if p.exists() else None
-        _write_atomic(p, text, mode)
+    text = _line_result(step, fs)
+    if text is None:
+        return
+    with fs.parent(step.get("path"), create=True) as (d, name):
+        st = d.lstat(name)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise UnsafePath(f"{step.get('path')}: not a regular file")
+        mode = 0o644 if st is None else st.st_mode & 0o7777
+        owner = None if st is None else (st.st_uid, st.st_gid)
+        d.write_file(name, text.encode(), mode, owner)
 
 
 def _symlink_check(step: Step, fs: CellFS) -> bool:
-    p = fs.path(step.get("path"))
-    return not p.is_symlink() or os.readlink(p) != step.get("target")
+    try:
+        with fs.parent(step.get("path")) as (d, name):
+            return d.readlink(name) != str(step.get("target"))
+    except FileNotFoundError:
+        return True
 
 
 def _symlink_run(step: Step, fs: CellFS) -> None:
-    p = fs.path(step.get("path"))
-    if p.is_symlink() or p.is_file():
-        p.unlink()
-    elif p.exists():
-        raise StepError(f"symlink {step.get('path')}: a directory is in the way")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.symlink_to(step.get("target"))
+    with fs.parent(step.get("path"), create=True) as (d, name):
+        d.symlink(name, step.get("target"))
 
 
-def _patch(step: Step, fs: CellFS, *args: str) -> bool:
-    p = fs.path(step.get("path"))
-    if not p.is_file():
-        raise StepError(f"patch {step.get('path')}: no such file in the cell")
-    proc = subprocess.run(
-        ["patch", "-s", "-f", "-N", *args, str(p)],
-        input=step.get("diff"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return proc.returncode == 0
+def _patched(step: Step, fs: CellFS, *args: str) -> tuple[bool, bytes, os.stat_result]:
+    """Run patch(1) on a private copy of the file: (applies?, new content, old stat)."""
+    path = step.get("path")
+    try:
+        with fs.parent(path) as (d, name):
+            st = d.lstat(name)
+            data = d.read_bytes(name)
+    except FileNotFoundError:
+        data = None
+    if data is None or st is None:
+        raise StepError(f"patch {path}: no such file in the cell")
+    with tempfile.TemporaryDirectory(prefix="cellmgr-patch-") as tmp:
+        copy = Path(tmp) / "file"
+        copy.write_bytes(data)
+        proc = subprocess.run(
+            ["patch", "-s", "-f", "-N", *args, str(copy)],
+            input=step.get("diff"),
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp,
+        )
+        return proc.returncode == 0, copy.read_bytes(), st
 
 
 def _patch_check(step: Step, fs: CellFS) -> bool:
-    if _patch(step, fs, "--dry-run", "-R"):
+    if _patched(step, fs, "--dry-run", "-R")[0]:
         return False
-    if not _patch(step, fs, "--dry-run"):
+    if not _patched(step, fs, "--dry-run")[0]:
         raise StepError(
             f"patch {step.get('path')}: the diff does not apply; "
             "update it to the file's current content"
@@ -236,32 +294,40 @@ def _patch_check(step: Step, fs: CellFS) -> bool:
 
 
 def _patch_run(step: Step, fs: CellFS) -> None:
-    if not _patch(step, fs):
+    ok, data, st = _patched(step, fs)
+    if not ok:
         raise StepError(f"patch {step.get('path')}: the diff does not apply")
+    with fs.parent(step.get("path"), write=True) as (d, name):
+        d.write_file(name, data, st.st_mode & 0o7777, (st.st_uid, st.st_gid))
 
 
 def _pkg_check(step: Step, fs: CellFS) -> bool:
-    return not fs.host.pkg_installed(fs.root, step.get("name"))
+    return not fs.host.pkg_installed(fs.root, step.get("name"), fs.cell)
 
 
 def _pkg_run(step: Step, fs: CellFS) -> None:
-    fs.host.pkg_add(fs.root, step.get("name"))
+    fs.host.pkg_add(fs.root, step.get("name"), fs.cell)
 
 
 def _exec_check(step: Step, fs: CellFS) -> bool:
     creates = step.get("creates")
-    if creates is not None and os.path.lexists(fs.path(creates)):
-        return False
+    if creates is not None:
+        try:
+            with fs.parent(creates) as (d, name):
+                if d.lstat(name) is not None:
+                    return False
+        except FileNotFoundError:
+            pass
     unless = step.get("unless")
     if unless is not None:
-        status, _ = fs.host.run_in(fs.root, unless)
+        status, _ = fs.host.run_in(fs.root, unless, fs.cell)
         if status == 0:
             return False
     return True
 
 
 def _exec_run(step: Step, fs: CellFS) -> None:
-    status, out = fs.host.run_in(fs.root, step.get("command"))
+    status, out = fs.host.run_in(fs.root, step.get("command"), fs.cell)
     if status != 0:
         last = out.splitlines()[-1] if out else ""
         raise StepError(
@@ -287,8 +353,10 @@ KINDS: dict[str, tuple[Check, Run]] = {
 def would_change(step: Step, fs: CellFS) -> bool:
     try:
         return KINDS[step.kind][0](step, fs)
+    except UnsafePath as e:
+        raise StepError(f"{step.describe()}: {e}") from None
     except OSError as e:
-        raise StepError(f"{step.describe()}: {e.strerror or e}") from None
+        raise StepError(f"{step.describe()}: {_os_reason(e)}") from None
 
 
 def run_step(index: int, step: Step, fs: CellFS) -> StepResult:
@@ -296,6 +364,13 @@ def run_step(index: int, step: Step, fs: CellFS) -> StepResult:
         return StepResult(index, step.describe(), False)
     try:
         KINDS[step.kind][1](step, fs)
+    except UnsafePath as e:
+        raise StepError(f"{step.describe()}: {e}") from None
     except OSError as e:
-        raise StepError(f"{step.describe()}: {e.strerror or e}") from None
+        raise StepError(f"{step.describe()}: {_os_reason(e)}") from None
     return StepResult(index, step.describe(), True)
+
+
+def _os_reason(e: OSError) -> str:
+    where = f"{e.filename}: " if isinstance(e.filename, str) and e.filename.startswith("/") else ""
+    return where + (e.strerror or str(e))

@@ -7,7 +7,10 @@ a URL, under `<cells dir>/base/RELEASE-ARCH`.  A cell's root
 root, home, tmp: seeded from the base once, never overwritten), the base's
 system directories made visible read-only (null mounts on NetBSD, copies
 on the sim) and a local /dev.  The marker `root.json` is written last, so
-an interrupted build is redone.  Callers: bootstrap, apply.
+an interrupted build is redone.  The root's contents are the cell's: every
+host-side step in it goes through `cells.mgr.safefs` and
+`cells.mgr.mountpoint` (no symlink the cell planted is followed; mounts go
+onto verified directories).  Callers: bootstrap, apply.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cells.errors import CellsError, NotFound
+from cells.mgr import mountpoint
 from cells.mgr.facts import ROOT_MARKER, root_digest
 from cells.mgr.host import RO_DIRS, Host
 from cells.mgr.model import Cell
 from cells.mgr.paths import Paths
+from cells.mgr.safefs import Dir, UnsafePath
 
 BASE_MARKER = ".cells-base.json"
 SEED_DIRS: tuple[str, ...] = ("etc", "var", "root", "home")
@@ -105,23 +110,31 @@ def import_sets(
     return base, missing
 
 
-def _seed_etc(root: Path, name: str) -> None:
-    etc = root / "etc"
-    etc.mkdir(parents=True, exist_ok=True)
-    myname = etc / "myname"
-    if not myname.exists():
-        myname.write_text(f"{name}\n")
-    resolv = etc / "resolv.conf"
-    if not resolv.exists() and os.path.isfile("/etc/resolv.conf"):
-        shutil.copyfile("/etc/resolv.conf", resolv)
-    localtime = etc / "localtime"
-    if not os.path.lexists(localtime):
+def _seed_etc(etc: Dir, name: str) -> None:
+    """Files every cell needs in /etc, written only where nothing is yet."""
+    if etc.lstat("myname") is None:
+        etc.write_file("myname", f"{name}\n".encode(), 0o644, exclusive=True)
+    if etc.lstat("resolv.conf") is None and os.path.isfile("/etc/resolv.conf"):
+        with open("/etc/resolv.conf", "rb") as f:
+            etc.write_file("resolv.conf", f.read(1 << 20), 0o644, exclusive=True)
+    if etc.lstat("localtime") is None:
         zone = "UTC"
         if os.path.islink("/etc/localtime"):
             target = os.readlink("/etc/localtime")
             if "zoneinfo/" in target:
                 zone = target.split("zoneinfo/", 1)[1]
-        localtime.symlink_to(f"/usr/share/zoneinfo/{zone}")
+        etc.symlink("localtime", f"/usr/share/zoneinfo/{zone}")
+
+
+def _seed(top: Dir, base: Path, d: str) -> None:
+    """Copy the base's `d` into the root once: into a directory of the
+    cell's own (outside the root, where the cell cannot reach), then
+    renamed into the root through its descriptor."""
+    if top.lstat(d) is not None:
+        return
+    with tempfile.TemporaryDirectory(dir=top.path.parent, prefix=f".seed-{d}-") as tmp:
+        shutil.copytree(base / d, Path(tmp) / d, symlinks=True)
+        os.rename(Path(tmp) / d, d, dst_dir_fd=top.fd)
 
 
 def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
@@ -146,27 +159,11 @@ def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     marker = paths.cell_dir(cell.name) / ROOT_MARKER
     marker.unlink(missing_ok=True)
-    for d in RO_DIRS:
-        dst = root / d
-        if host.is_mounted(dst):
-            host.unmount(dst)
-        elif host.name == "sim" and dst.is_dir() and not dst.is_symlink():
-            shutil.rmtree(dst)
-        if base is not None and (base / d).is_dir():
-            _mount_base(host, base / d, dst)
-    for d in SEED_DIRS:
-        if base is not None and (base / d).is_dir() and not (root / d).exists():
-            tmp = root / f".{d}.seed"
-            shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(base / d, tmp, symlinks=True)
-            tmp.rename(root / d)
-        (root / d).mkdir(exist_ok=True)
-    tmpdir = root / "tmp"
-    tmpdir.mkdir(exist_ok=True)
-    os.chmod(tmpdir, 0o1777)
-    _seed_etc(root, cell.name)
-    if not host.is_mounted(root / "dev"):
-        host.make_dev(root / "dev")
+    try:
+        with Dir.open(root, "/") as top:
+            _build(host, top, base, cell.name)
+    except UnsafePath as e:
+        raise CellsError(f"cell {cell.name}: root: {e}") from None
     data = {
         "digest": root_digest(cell.root),
         "host": socket.gethostname(),
@@ -179,16 +176,38 @@ def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
     return root
 
 
-def _mount_base(host: Host, src: Path, dst: Path) -> None:
+def _build(host: Host, top: Dir, base: Path | None, name: str) -> None:
+    root = top.path
+    for d in RO_DIRS:
+        if mountpoint.is_mounted(host, root, d):
+            host.unmount(root / d)
+        elif host.name == "sim":
+            top.remove_tree(d)
+        if base is not None and (base / d).is_dir():
+            _mount_base(host, top, base / d, d)
+    for d in SEED_DIRS:
+        if base is not None and (base / d).is_dir():
+            _seed(top, base, d)
+        top.mkdir(d).close()
+    with top.mkdir("tmp") as tmp:
+        os.fchmod(tmp.fd, 0o1777)
+    with top.sub("etc") as etc:
+        _seed_etc(etc, name)
+    if not mountpoint.is_mounted(host, root, "dev"):
+        # Mount, verify, and only then run MAKEDEV in what was verified.
+        host.populate_dev(mountpoint.mount(host, root, "dev", host.mount_dev))
+
+
+def _mount_base(host: Host, top: Dir, src: Path, d: str) -> None:
     if host.name != "sim":
-        host.mount_base(src, dst)
+        mountpoint.mount(host, top.path, d, lambda p: host.mount_base(src, p))
         return
-    # Copy next to the target, then rename: an interrupted copy is never
-    # mistaken for a complete one.
-    tmp = dst.with_name(f".{dst.name}.copy")
-    shutil.rmtree(tmp, ignore_errors=True)
-    host.mount_base(src, tmp)
-    tmp.rename(dst)
+    # The sim copies: into a directory outside the root, then renamed in, so
+    # an interrupted copy is never mistaken for a complete one and nothing is
+    # written through a name the cell controls.
+    with tempfile.TemporaryDirectory(dir=top.path.parent, prefix=f".base-{d}-") as tmp:
+        host.mount_base(src, Path(tmp) / d)
+        os.rename(Path(tmp) / d, d, dst_dir_fd=top.fd)
 
 
 def teardown_root(paths: Paths, host: Host, name: str) -> None:
@@ -197,5 +216,5 @@ def teardown_root(paths: Paths, host: Host, name: str) -> None:
     if host.name == "sim":
         return
     for d in (*RO_DIRS, "dev"):
-        if host.is_mounted(root / d):
+        if mountpoint.is_mounted(host, root, d):
             host.unmount(root / d)

@@ -2,8 +2,9 @@
 
 A volume lives under `<cells dir>/volumes/NAME` with its mode and owner.
 Mounts follow the manifest rules (never `/`, `/dev…` or overlapping
-targets; checked by the loader) and are made through the `Host` interface:
-null mounts on NetBSD, symlinks on the sim.  `sync_mounts` mounts what is
+targets; checked by the loader) and are made through the `Host` interface
+onto targets verified by `cells.mgr.mountpoint` (real directories reached
+without a symlink): null mounts on NetBSD, symlinks on the sim.  `sync_mounts` mounts what is
 missing and unmounts what is no longer wanted; if one mount fails, the ones
 it made are unwound.  Callers: apply, backups, the daemon (volumes.list).
 """
@@ -15,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from cells.errors import CellsError, InvalidArgument
+from cells.mgr import mountpoint
 from cells.mgr.facts import owner_ids
 from cells.mgr.host import Host
 from cells.mgr.model import Cell, Mount, Volume
 from cells.mgr.paths import Paths
+from cells.mgr.safefs import Dir, UnsafePath, parts_of
 
 
 def ensure_volume(paths: Paths, vol: Volume) -> None:
+    """Create the volume's directory and set its mode and owner through its
+    own descriptor (a symlink in its place is refused, never followed)."""
     path = paths.volume(vol.name)
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, vol.mode)
+    ids = None
     if vol.owner:
         ids = owner_ids(vol.owner)
         if ids is None:
@@ -32,11 +36,23 @@ def ensure_volume(paths: Paths, vol: Volume) -> None:
                 f"volume {vol.name}: owner {vol.owner!r} is not a user "
                 "on this host; create it or fix the manifest"
             )
-        os.chown(path, *ids)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with Dir.open(path.parent) as top, top.sub(vol.name, create=True, mode=0o700) as d:
+            if ids is not None:
+                os.fchown(d.fd, *ids)
+            os.fchmod(d.fd, vol.mode)
+    except UnsafePath as e:
+        raise CellsError(f"volume {vol.name}: {e}") from None
 
 
-def _target(paths: Paths, cell: str, mount: Mount) -> Path:
-    return paths.root(cell) / mount.target.lstrip("/")
+def _mounted(paths: Paths, host: Host, cell: str, m: Mount) -> bool:
+    return mountpoint.is_mounted(host, paths.root(cell), m.target, paths.volume(m.volume))
+
+
+def _where(paths: Paths, cell: str, m: Mount) -> Path:
+    """The host path of a target that `_mounted` just verified."""
+    return paths.root(cell).joinpath(*parts_of(m.target))
 
 
 def sync_mounts(paths: Paths, host: Host, cell: Cell, current: list[str]) -> None:
@@ -44,22 +60,31 @@ def sync_mounts(paths: Paths, host: Host, cell: Cell, current: list[str]) -> Non
     want = {str(m): m for m in cell.mounts}
     for text in sorted(set(current) - set(want), reverse=True):
         m = Mount.parse(text)
-        if host.is_mounted(_target(paths, cell.name, m)):
-            host.unmount(_target(paths, cell.name, m))
+        if _mounted(paths, host, cell.name, m):
+            host.unmount(_where(paths, cell.name, m))
     made: list[Path] = []
     try:
         for m in sorted(cell.mounts, key=lambda m: m.target):
-            target = _target(paths, cell.name, m)
-            if host.is_mounted(target):
+            if _mounted(paths, host, cell.name, m):
                 continue
             src = paths.volume(m.volume)
-            if not src.is_dir():
+            if not src.is_dir() or src.is_symlink():
                 raise CellsError(
                     f"cell {cell.name}: volume {m.volume} does not exist at "
                     f"{src}; apply its Volume manifest first"
                 )
-            host.mount_volume(src, target, m.mode == "ro")
-            made.append(target)
+            ro = m.mode == "ro"
+            try:
+                made.append(
+                    mountpoint.mount(
+                        host,
+                        paths.root(cell.name),
+                        m.target,
+                        lambda p, src=src, ro=ro: host.mount_volume(src, p, ro),  # type: ignore[misc]
+                    )
+                )
+            except UnsafePath as e:
+                raise CellsError(f"cell {cell.name}: mount {m}: {e}") from None
     except BaseException:
         for target in reversed(made):
             host.unmount(target)
@@ -68,9 +93,9 @@ def sync_mounts(paths: Paths, host: Host, cell: Cell, current: list[str]) -> Non
 
 def unmount_all(paths: Paths, host: Host, cell: str, mounts: list[str]) -> None:
     for text in sorted(mounts, reverse=True):
-        target = _target(paths, cell, Mount.parse(text))
-        if host.is_mounted(target):
-            host.unmount(target)
+        m = Mount.parse(text)
+        if _mounted(paths, host, cell, m):
+            host.unmount(_where(paths, cell, m))
 
 
 def describe(

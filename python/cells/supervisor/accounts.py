@@ -14,8 +14,10 @@ import grp
 import os
 import pwd
 from dataclasses import dataclass
+from pathlib import Path
 
 from cells.errors import InvalidArgument
+from cells.mgr import safefs
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,20 @@ class _PasswdEntry:
     home: str
 
 
-def _read_db(path: str) -> list[list[str]]:
+def _read_db(root: str, name: str) -> list[list[str]]:
+    """Rows of the cell's `etc/NAME`, read without following a link the cell
+    planted and never from a fifo or device (which would block the host)."""
+    path = os.path.join(root, "etc", name)
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        with safefs.opened(Path(root), ("etc",)) as etc:
+            data = etc.read_bytes(name, limit=4 << 20)
     except FileNotFoundError:
         return []
+    except safefs.UnsafePath as exc:
+        raise InvalidArgument(f"cannot read {path}: {exc}") from None
     except OSError as exc:
         raise InvalidArgument(f"cannot read {path}: {exc.strerror}") from None
+    lines = (data or b"").decode("utf-8", "replace").splitlines()
     rows = []
     for line in lines:
         if not line or line.startswith("#"):
@@ -55,7 +63,7 @@ def _read_db(path: str) -> list[list[str]]:
 
 def _passwd_in(root: str) -> list[_PasswdEntry]:
     entries = []
-    for row in _read_db(os.path.join(root, "etc/passwd")):
+    for row in _read_db(root, "passwd"):
         if len(row) >= 6 and row[2].isdigit() and row[3].isdigit():
             entries.append(_PasswdEntry(row[0], int(row[2]), int(row[3]), row[5]))
     return entries
@@ -63,7 +71,7 @@ def _passwd_in(root: str) -> list[_PasswdEntry]:
 
 def _groups_in(root: str) -> list[tuple[str, int, list[str]]]:
     groups = []
-    for row in _read_db(os.path.join(root, "etc/group")):
+    for row in _read_db(root, "group"):
         if len(row) >= 3 and row[2].isdigit():
             members = [m for m in (row[3].split(",") if len(row) > 3 else []) if m]
             groups.append((row[0], int(row[2]), members))

@@ -11,6 +11,17 @@ from then on and must reap it (`cells.supervisor.reaper`).
 `subprocess.Popen` does the fork/exec (and reaps a child that never got
 to exec); asyncio's own subprocess support is not used because its default
 child watcher costs a thread per child.  Caller: the supervisor engine.
+
+Why `preexec_fn` in a daemon with threads: the child must chroot, enter
+the cell and set rlimits, none of which `subprocess` can express, and its
+own user/group switch runs *before* `preexec_fn` (a chroot after setuid
+fails), so the whole sequence stays in one step.  It is kept safe by what
+it does: only system calls (chroot, chdir, setrlimit, setgroups, setgid,
+setuid, write, and the kernel's `enter`: one sysctl on NetBSD, plain files
+on the sim), no lock, no logging, no SQLite, no import.  `subprocess`
+disables the garbage collector across the fork, so no finalizer runs in
+the child, and CPython re-initialises its own locks there.  A lock held by
+another thread at the fork is never touched.
 """
 
 from __future__ import annotations

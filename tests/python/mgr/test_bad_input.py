@@ -136,7 +136,7 @@ def test_a_planted_fifo_for_passwd_is_not_read(paths: Paths) -> None:
             paths, cell + "provision:\n  - dir: {path: /srv, owner: www}\n"
         )  # would block on open() if the FIFO were read
         assert_one_line_failure(result, "apply")
-        assert "the cell has no /etc/passwd" in result.stderr
+        assert "/etc/passwd: a fifo, not a regular file" in result.stderr
     finally:
         shutil.rmtree(paths.root("a"), ignore_errors=True)
 

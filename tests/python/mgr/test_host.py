@@ -16,7 +16,7 @@ class Recorder:
         self.calls: list[list[str]] = []
         self.replies = replies or {}
 
-    def __call__(self, argv: Sequence[str]) -> tuple[int, str]:
+    def __call__(self, argv: Sequence[str], cwd: Path | None = None) -> tuple[int, str]:
         self.calls.append(list(argv))
         return self.replies.get(argv[0], (0, ""))
 
@@ -52,17 +52,22 @@ def test_is_mounted_reads_mount_output() -> None:
     assert not host.is_mounted(Path("/var/cells/cells/web/root/bin"))
 
 
-def test_pkg_and_exec_run_chrooted() -> None:
-    rec = Recorder({"/usr/sbin/chroot": (1, "")})
+def test_pkg_and_exec_run_inside_the_cell_not_just_chrooted() -> None:
+    rec = Recorder()
+    rec.replies[NetbsdHost.cellctl[0]] = (1, "")
     host = NetbsdHost(rec)
-    assert not host.pkg_installed(Path("/r"), "nginx")
-    assert host.run_in(Path("/r"), ["/bin/sh", "-c", "true"]) == (1, "")
+    ctl = [*NetbsdHost.cellctl, "--backend", "netbsd", "exec", "web", "--"]
+    assert not host.pkg_installed(Path("/r"), "nginx", "web")
+    assert host.run_in(Path("/r"), ["/bin/sh", "-c", "true"], "web") == (1, "")
     assert rec.calls == [
-        ["/usr/sbin/chroot", "/r", "/usr/sbin/pkg_info", "-q", "-e", "nginx"],
-        ["/usr/sbin/chroot", "/r", "/bin/sh", "-c", "true"],
+        [*ctl, "/usr/sbin/pkg_info", "-q", "-e", "nginx"],
+        [*ctl, "/bin/sh", "-c", "true"],
     ]
-    with pytest.raises(BackendError, match="pkg_add: /usr/sbin/chroot /r /usr/sbin/pkg_add"):
-        host.pkg_add(Path("/r"), "nginx")
+    with pytest.raises(BackendError, match=r"pkg_add: .* exec web -- /usr/sbin/pkg_add nginx"):
+        host.pkg_add(Path("/r"), "nginx", "web")
+    assert not any(c[0] == "/usr/sbin/chroot" for c in rec.calls)
+    with pytest.raises(BackendError, match="runs only inside a cell"):
+        host.run_in(Path("/r"), ["/bin/sh"])
 
 
 def test_module_is_loaded_and_persisted_once(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_step_changes_once(fs: CellFS, doc: dict[str, object], effect: object) -
 def test_paths_cannot_escape_the_root(fs: CellFS, tmp_path: Path) -> None:
     (fs.root / "etc/out").symlink_to(tmp_path)
     (step,) = steps({"file": {"path": "/etc/out/x", "content": "no"}})
-    with pytest.raises(StepError, match="outside the cell root"):
+    with pytest.raises(StepError, match="/etc/out: is a symlink; refusing to follow it"):
         run_step(0, step, fs)
     assert not (tmp_path / "x").exists()
 
@@ -99,8 +99,24 @@ def test_mounted_volume_paths_are_allowed(fs: CellFS, tmp_path: Path) -> None:
     vol.mkdir()
     (fs.root / "data").symlink_to(vol)
     (step,) = steps({"dir": {"path": "/data/base"}})
-    assert run_step(0, step, CellFS(fs.root, fs.host, (vol,))).changed
+    assert run_step(0, step, CellFS(fs.root, fs.host, (("/data", vol, False),))).changed
     assert (vol / "base").is_dir()
+
+
+def test_read_only_mounts_are_not_written(fs: CellFS, tmp_path: Path) -> None:
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    (vol / "app.conf").write_text("name=app\ndebug=yes\n")
+    ro = CellFS(fs.root, fs.host, (("/data", vol, True),))
+    for doc in (
+        {"file": {"path": "/data/x", "content": "x"}},
+        {"patch": {"path": "/data/app.conf", "diff": DIFF}},
+    ):
+        (step,) = steps(doc)
+        with pytest.raises(StepError, match=r": /data/\S+: is on the read-only mount /data$"):
+            run_step(0, step, ro)
+    assert sorted(os.listdir(vol)) == ["app.conf"]
+    assert (vol / "app.conf").read_text() == "name=app\ndebug=yes\n"
 
 
 def test_patch_that_does_not_apply_is_one_line(fs: CellFS) -> None:
