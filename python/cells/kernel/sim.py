@@ -44,7 +44,16 @@ from cells.ffi import codec
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
 from cells.kernel import members
-from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
+from cells.kernel.api import (
+    CellInfo,
+    CellRef,
+    CellSpec,
+    Decision,
+    Event,
+    PolicyRow,
+    Stats,
+    ref_id,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -258,10 +267,11 @@ class SimKernel:
 
     def _marker_id(self, ref: CellRef, what: str) -> int:
         """Resolve a cell by its marker file (name or id), for enter."""
-        if isinstance(ref, int) or ref.isdigit():
-            if os.path.exists(os.path.join(self._cells_dir, str(int(ref)))):
-                return int(ref)
-            raise NotFound(f"{what}: no cell with id {int(ref)}", err=errno.ENOENT)
+        by_id = ref_id(ref)
+        if by_id is not None:
+            if os.path.exists(os.path.join(self._cells_dir, str(by_id))):
+                return by_id
+            raise NotFound(f"{what}: no cell with id {by_id}", err=errno.ENOENT)
         try:
             entries = os.listdir(self._cells_dir)
         except FileNotFoundError:
@@ -280,11 +290,13 @@ class SimKernel:
 
     def _resolve(self, s: _Session, ref: CellRef, what: str) -> int:
         """The id of a cell given by name or id."""
-        if isinstance(ref, int) or ref.isdigit():
-            cell_id = int(ref)
+        by_id = ref_id(ref)
+        if by_id is not None:
+            cell_id = by_id
             if cell_id in s.handles:
                 return cell_id
             raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
+        assert isinstance(ref, str)
         try:
             cell_id = s.core.handle_id(s.core.lookup_name(ref, what))
         except NotFound:
