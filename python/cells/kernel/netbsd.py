@@ -117,7 +117,7 @@ class NetbsdKernel:
             if exc.errno == errno.ENOENT:
                 raise ModuleNotLoaded(
                     "secmodel_cell is not loaded (no sysctl security.models.cell.abi_version); "
-                    "load it with: modload secmodel_cell, or use --backend sim"
+                    "load it with: modload secmodel_cell (--backend sim isolates nothing)"
                 ) from None
             if exc.errno == errno.ENOSYS:
                 raise ModuleNotLoaded(

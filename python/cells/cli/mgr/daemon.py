@@ -59,6 +59,7 @@ def daemon(
 
     paths = app.paths()
     kernel = app.kernel()
+    kernel.stats()  # a missing module or ABI mismatch fails here, before detaching
     if detach and os.fork() > 0:
         os._exit(0)
     if detach:
