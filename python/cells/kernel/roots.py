@@ -4,8 +4,9 @@ Root in a cell owns every file under its root.  So a root must be a real
 directory (not a symlink, not a file) that holds nothing of the host: it
 may not be `/`, a system directory or an ancestor of one, and it may be
 neither inside nor above the control plane's own directories (state,
-config, socket, backups), where a cell could rewrite the database, plant
-a manifest or read another cell's backup.  The kernel only checks that the
+config, backups), where a cell could rewrite the database, plant a
+manifest or read another cell's backup, nor above the socket's directory
+or the cells directory.  The kernel only checks that the
 root is an absolute path to a directory; this is the control plane's rule,
 applied before every create.  Callers: cellctl create, cellmgr apply.
 """
@@ -63,10 +64,11 @@ def check_root(
     """Raise InvalidArgument unless `root` may be a cell root; the message
     starts with `what` (e.g. "create cell 'web'").
 
-    `private`: the control plane's directories (state, config, socket,
-    backups); a root may not be one of them, inside one or above one.
-    `holders`: directories that hold roots (the cells dir); a root may be
-    below them, never one of them or above.  A root that does not exist is
+    `private`: the control plane's directories whose whole tree is its own
+    (state, config, backups); a root may not be one of them, inside one or
+    above one.  `holders`: directories a root may be below but neither be
+    nor contain (the cells dir, which holds roots; the socket's directory,
+    where a cell must not be able to replace the socket).  A root that does not exist is
     left to the backend, which reports it as the kernel does.
     """
     where = f"{what}: root {root}"
@@ -112,5 +114,6 @@ def check_root(
         top = _real(os.fspath(h))
         if _within(top, real):
             raise InvalidArgument(
-                f"{where} holds the cells directory {top}; give a directory below it"
+                f"{where} contains the control plane's directory {top}; "
+                "give a dedicated directory below it"
             )

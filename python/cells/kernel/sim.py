@@ -33,6 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from cells import private
 from cells.errors import (
     BackendError,
     InvalidArgument,
@@ -126,6 +127,7 @@ class SimKernel:
         self._db_path = os.path.join(self._dir, DB_NAME)
         self._cells_dir = os.path.join(self._dir, "cells")
         self._members_dir = os.path.join(self._dir, "members")
+        self._secured = False
         # The core of the last session, reused while the database's cell
         # generation is unchanged (rebuilding costs O(cells) per operation).
         self._cache: _Session | None = None
@@ -158,11 +160,21 @@ class SimKernel:
 
     # -- sessions ---------------------------------------------------------
 
+    def _secure(self) -> None:
+        """The state dir, its subdirectories and the database are private
+        (0700, 0600), whatever the umask; checked once per instance."""
+        private.private_dir(self._dir)
+        for path in (self._cells_dir, self._members_dir):
+            private.private_dir(path)
+        for path in private.sqlite_files(self._db_path)[1:]:
+            private.tighten(path)
+        private.touch(self._db_path)
+        self._secured = True
+
     def _connect(self) -> sqlite3.Connection:
         try:
-            for path in (self._cells_dir, self._members_dir):
-                if not os.path.isdir(path):
-                    os.makedirs(path, exist_ok=True)
+            if not self._secured:
+                self._secure()
             db = sqlite3.connect(self._db_path, timeout=60, isolation_level=None)
             try:
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -527,8 +539,12 @@ def _read(path: str) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    # Also runs in a forked child (enter): plain system calls only.
+    fd = private.open_file(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: str) -> None:
