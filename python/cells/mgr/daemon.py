@@ -152,13 +152,10 @@ class Daemon:
         await self.server.start()
         http = None
         if metrics_port is not None:
-            from prometheus_client import start_http_server
+            from cells.mgr.metrics import MetricsServer
 
-            from cells.mgr.metrics import registry
-
-            http = start_http_server(
-                metrics_port, addr="127.0.0.1", registry=registry(self.kernel, self.service_facts)
-            )
+            http = MetricsServer(self.kernel, self.service_facts, metrics_port)
+            await http.start()
         try:
             stats = self.kernel.stats()
             self._audit_seq = stats.audit_head
@@ -184,7 +181,7 @@ class Daemon:
         finally:
             await self.shutdown()
             if http is not None:
-                http[0].shutdown()
+                await http.close()
 
     def request_stop(self) -> None:
         self._stop.set()
