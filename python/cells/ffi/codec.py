@@ -297,8 +297,7 @@ def invalid_reason(spec: CellSpec) -> str | None:
         return f"bad name '{spec.name}': use 1-63 of A-Z a-z 0-9 . _ -, starting with a letter"
     if not spec.name[0].isalpha():
         return (
-            f"bad name '{spec.name}': a name starts with a letter "
-            "(a number is read as a cell id)"
+            f"bad name '{spec.name}': a name starts with a letter (a number is read as a cell id)"
         )
     if not spec.root.startswith("/"):
         return f"root {spec.root} is not an absolute path"

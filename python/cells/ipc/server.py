@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from cells import private
 from cells.errors import (
     AbiMismatch,
     AlreadyExists,
@@ -28,7 +29,6 @@ from cells.errors import (
     PermissionDenied,
     PortInUse,
 )
-from cells import private
 from cells.ipc import peercred, protocol
 from cells.ipc.protocol import ErrorCode, EventName, ProtocolError
 

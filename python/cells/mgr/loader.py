@@ -201,13 +201,13 @@ def _guard(text: str, shown: str, loader: Any) -> Problem | None:
     the parser's events, so no node is built for a refused file."""
     level = 0
     for event in yaml.parse(text, Loader=loader):
+        mark: Any = event.start_mark
+        line, col = _pos(mark) if mark is not None else (1, 1)
         if isinstance(event, yaml.AliasEvent):
-            line, col = _pos(event.start_mark)
             return Problem(shown, line, col, "yaml", "aliases are not allowed; write the value out")
         if isinstance(event, yaml.CollectionStartEvent):
             level += 1
             if level > limits.MAX_DEPTH:
-                line, col = _pos(event.start_mark)
                 return Problem(
                     shown,
                     line,

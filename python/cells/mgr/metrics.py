@@ -113,7 +113,7 @@ class MetricsServer:
         # Open connections, oldest first; value: still reading the request.
         self._open: OrderedDict[asyncio.StreamWriter, bool] = OrderedDict()
         self._render = asyncio.Lock()
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(

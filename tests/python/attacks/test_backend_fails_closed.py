@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import cells.kernel
+import pytest
 from cells.errors import ModuleNotLoaded
 from cells.kernel import NOT_LOADED, SIM_ON_NETBSD, open_kernel
 
@@ -47,10 +46,9 @@ def test_auto_on_netbsd_without_module_is_an_error(netbsd_without_module: None) 
 def test_cellctl_and_cellmgr_exit_1_with_one_line(
     netbsd_without_module: None, tmp_path: Path, make_root: Any
 ) -> None:
-    from click.testing import CliRunner
-
     from cells.cli.ctl import cli as ctl
     from cells.cli.mgr import cli as mgr
+    from click.testing import CliRunner
 
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "web.yaml").write_text("kind: Cell\nname: web\n")
@@ -88,7 +86,7 @@ def _rc(tmp_path: Path, env: dict[str, str]) -> list[str]:
         "_rc_subr_loaded=:\n"
         f"load_rc_config() {{ command={fake}; pidfile={tmp_path}/pid; }}\n"
         "run_rc_command() { eval ${name}_start; }\n"
-        "warn() { echo \"warn: $*\" >&2; }\n"
+        'warn() { echo "warn: $*" >&2; }\n'
         f". {RC_SCRIPT}\n"
     )
     subprocess.run(

@@ -25,7 +25,9 @@ EXPECTED = {
 MEMORY_CAP = 1 << 30
 
 
-def cellmgr(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cellmgr(
+    config: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """cellmgr in a child with an address-space cap and a time limit, so a
     bomb that goes off fails the test instead of taking the machine."""
     code = (

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from cells.mgr.paths import Paths
 
 ATTACKERS = 300
@@ -79,8 +78,16 @@ def daemon(paths: Paths, port: int) -> Iterator[subprocess.Popen[bytes]]:
         CELLS_SOCKET=str(paths.socket),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cells.cli.mgr", "daemon", "--interval", "0.2",
-         "--metrics-port", str(port)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cells.cli.mgr",
+            "daemon",
+            "--interval",
+            "0.2",
+            "--metrics-port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

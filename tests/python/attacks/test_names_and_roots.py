@@ -79,9 +79,8 @@ def test_cellmgr_refuses_a_root_inside_its_state_dir(
 ) -> None:
     # A cells dir inside the state dir would put every root next to the
     # database: the cell's root could rewrite it.
-    from click.testing import CliRunner
-
     from cells.cli.mgr import cli
+    from click.testing import CliRunner
 
     state = tmp_path / "db"
     (tmp_path / "etc").mkdir()

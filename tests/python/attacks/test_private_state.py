@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cells.mgr.paths import Paths
 
 NOBODY = 65534
@@ -117,7 +116,9 @@ def test_existing_loose_state_is_tightened(tmp_path: Path) -> None:
     StateDB(paths.db).close()
     state = modes(paths.state_dir)
     assert state["."] == 0o700
-    assert {n: m for n, m in state.items() if n != "."} == dict.fromkeys(state.keys() - {"."}, 0o600)
+    assert {n: m for n, m in state.items() if n != "."} == dict.fromkeys(
+        state.keys() - {"."}, 0o600
+    )
 
 
 def test_shared_state_dir_is_refused_not_chmoded(tmp_path: Path) -> None:
@@ -234,9 +235,8 @@ def test_client_refuses_a_server_of_another_user(replaced_socket: tuple[Path, An
 def test_cellmgr_status_and_stop_refuse_a_fake_daemon(
     replaced_socket: tuple[Path, Any], tmp_path: Path
 ) -> None:
-    from click.testing import CliRunner
-
     from cells.cli.mgr import cli
+    from click.testing import CliRunner
 
     path, sent = replaced_socket
     (tmp_path / "etc").mkdir()
