@@ -118,17 +118,32 @@ def test_total_cap_is_configurable(tmp_path: Path) -> None:
 
 
 def test_manifest_that_is_a_device_or_fifo_is_refused(tmp_path: Path) -> None:
+    # `cellmgr` lists only regular files, but load_files is the reader every
+    # caller shares: it must not read /dev/zero for ever nor block on a fifo.
+    # In a capped child: a regression must fail this test, not the machine.
     config = tmp_path / "etc"
     config.mkdir()
     (config / "zero.yaml").symlink_to("/dev/zero")
     os.mkfifo(config / "fifo.yaml")
-    from cells.mgr.loader import ManifestError, load_files
-
-    with pytest.raises(ManifestError) as info:
-        load_files([config / "zero.yaml", config / "fifo.yaml"])
-    assert [p.message for p in info.value.problems] == [
-        "not a regular file; a manifest must be a regular file"
-    ] * 2
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP}))\n"
+        "from pathlib import Path\n"
+        "from cells.mgr.loader import ManifestError, load_files\n"
+        "try:\n"
+        "    load_files([Path(a) for a in sys.argv[1:]])\n"
+        "except ManifestError as e:\n"
+        "    print('\\n'.join(p.message for p in e.problems))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(config / "zero.yaml"), str(config / "fifo.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (
+        proc.stdout.splitlines() == ["not a regular file; a manifest must be a regular file"] * 2
+    ), proc.stderr
 
 
 @pytest.mark.parametrize("plan", ["/dev/zero", "fifo", "big", "deep", "deep100", "shape"])
