@@ -136,8 +136,10 @@ class LogStore:
             return []
         return sorted(n[: -len(".log")] for n in names if n.endswith(".log"))
 
-    def tail(self, service: str, count: int) -> list[LogRecord]:
-        """The last `count` records of a service, oldest first."""
+    def tail(self, service: str, count: int, *, until: int | None = None) -> list[LogRecord]:
+        """The last `count` records of a service, oldest first; with `until`,
+        only those in the first `until` bytes of the current file (where a
+        follower opened before the tail starts, so nothing falls between)."""
         path = self.path(service)
         files = [f"{path}.{i}" for i in range(self.keep, 0, -1)] + [path]
         if not any(os.path.exists(f) for f in files):
@@ -148,7 +150,8 @@ class LogStore:
         for name in files:
             try:
                 with open(name, "rb") as handle:
-                    for raw in handle:
+                    data = handle.read(until) if until is not None and name == path else None
+                    for raw in handle if data is None else data.splitlines(keepends=True):
                         if raw.endswith(b"\n"):
                             last.append(_parse(raw[:-1]))
             except FileNotFoundError:
@@ -201,6 +204,8 @@ class LogFollower:
         self._handle: BinaryIO | None = None
         self._inode: int | None = None
         self._partial = b""
+        #: Where reading started in the file opened last (0: none yet).
+        self.offset = 0
         self._reopen(at_end=not from_start)
 
     def _reopen(self, *, at_end: bool) -> None:
@@ -211,6 +216,7 @@ class LogFollower:
             return
         if at_end:
             handle.seek(0, os.SEEK_END)
+        self.offset = handle.tell()
         self._handle = handle
         self._inode = os.fstat(handle.fileno()).st_ino
         self._partial = b""

@@ -28,9 +28,24 @@ def logs(app: MgrApp, cell: str, lines: int, follow: bool) -> None:
 
     store = LogStore(app.paths().logs)
     cell = app.cell_name(cell)
-    if lines > 0 or not follow:
+    if not follow:
         for record in store.tail(cell, lines):
             app.out(record.format())
-    if follow:
-        for record in store.follow(cell):
-            app.out(record.format())
+        return
+    import time
+
+    # The follower opens first and the tail stops where it starts, so a line
+    # written in between is printed once, not lost.
+    follower = store.follower(cell)
+    try:
+        if lines > 0:
+            for record in store.tail(cell, lines, until=follower.offset):
+                app.out(record.format())
+        while True:
+            records = follower.read()
+            for record in records:
+                app.out(record.format())
+            if not records:
+                time.sleep(0.2)
+    finally:
+        follower.close()
