@@ -47,7 +47,7 @@ d_valid(struct cell_create_req *req)
 	req->cr_flags = d_rand(4);
 	n = 1 + d_rand(d_rand(4) == 0 ? 63 : 4);
 	for (i = 0; i < n; i++)
-		req->cr_name[i] = cs[d_rand(i == 0 ? 62 : sizeof(cs) - 1)];
+		req->cr_name[i] = cs[d_rand(i == 0 ? 52 : sizeof(cs) - 1)];
 	req->cr_root[0] = '/';
 	n = d_rand(40);
 	for (i = 1; i <= n; i++)

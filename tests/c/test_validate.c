@@ -163,6 +163,28 @@ m_namedotdot(struct cell_create_req *r)
 }
 
 static void
+m_namedigits(struct cell_create_req *r)
+{
+
+	/* Read back as an id by every tool: never a name. */
+	strcpy(r->cr_name, "4");
+}
+
+static void
+m_namedigit(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "4web");
+}
+
+static void
+m_nameunder(struct cell_create_req *r)
+{
+
+	strcpy(r->cr_name, "_x");
+}
+
+static void
 m_nameslash(struct cell_create_req *r)
 {
 
@@ -446,6 +468,9 @@ static const struct t_case t_cases[] = {
 	{ "name -x", m_namedash, EINVAL },
 	{ "name .x", m_namedot, EINVAL },
 	{ "name ..", m_namedotdot, EINVAL },
+	{ "name 4 (all digits)", m_namedigits, EINVAL },
+	{ "name 4web", m_namedigit, EINVAL },
+	{ "name _x", m_nameunder, EINVAL },
 	{ "name a/b", m_nameslash, EINVAL },
 	{ "name a b", m_namespace, EINVAL },
 	{ "name 8 bit", m_name8bit, EINVAL },

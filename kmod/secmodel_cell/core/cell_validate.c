@@ -17,8 +17,9 @@
  *			cr_pad1 non-zero
  *	EINVAL		cr_profile not CELL_PROFILE_LOW..CELL_PROFILE_HIGH
  *	ENAMETOOLONG	cr_name has no NUL within CELL_NAME_MAX bytes
- *	EINVAL		cr_name empty, starting with '-' or '.', or with a
- *			byte outside [A-Za-z0-9._-]
+ *	EINVAL		cr_name empty, not starting with a letter, or with
+ *			a byte outside [A-Za-z0-9._-] (so a name is never
+ *			all digits and cannot be mistaken for an id)
  *	ENAMETOOLONG	cr_root has no NUL within CELL_PATH_MAX bytes
  *	EINVAL		cr_root not starting with '/'
  *	EINVAL		cr_nports > CELL_PORTS_MAX, a listed port 0, a port
@@ -48,11 +49,18 @@ cell_allzero(const void *p, size_t n)
 }
 
 static int
+cell_name_letter(char c)
+{
+
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
 cell_name_char(char c)
 {
 
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+	return cell_name_letter(c) || (c >= '0' && c <= '9') ||
+	    c == '.' || c == '_' || c == '-';
 }
 
 static int
@@ -63,7 +71,8 @@ cell_validate_name(const char *name)
 	len = cell_strnlen(name, CELL_NAME_MAX);
 	if (len == CELL_NAME_MAX)
 		return ENAMETOOLONG;
-	if (len == 0 || name[0] == '-' || name[0] == '.')
+	/* A leading letter: userland reads a decimal string as an id. */
+	if (len == 0 || !cell_name_letter(name[0]))
 		return EINVAL;
 	for (i = 0; i < len; i++)
 		if (!cell_name_char(name[i]))

@@ -1,9 +1,11 @@
 """Client library for the cellmgr daemon socket (async and sync).
 
 `AsyncClient` (asyncio) multiplexes calls by id and queues pushed events;
-`Client` is a small blocking wrapper for scripts and the CLI.  A lost or
-refused connection raises `ConnectionLost` (a `CellsError`); callers that
-want to survive a daemon restart catch it and call `connect()` again.  A
+`Client` is a small blocking wrapper for scripts and the CLI.  Both check
+who serves the socket before sending anything: a server that is neither
+root nor the calling user raises `UntrustedServer`.  A lost or refused
+connection raises `ConnectionLost` (a `CellsError`); callers that want to
+survive a daemon restart catch it and call `connect()` again.  A
 server-side failure raises `IpcError` with the protocol's error code.
 Callers: the cellmgr CLI (status/start/stop/logs when a daemon runs), cellui.
 
@@ -27,12 +29,35 @@ from types import TracebackType
 from typing import Any
 
 from cells.errors import CellsError
-from cells.ipc import protocol
+from cells.ipc import peercred, protocol
 from cells.ipc.protocol import ErrorCode, ProtocolError
 
 
 class ConnectionLost(CellsError):
     """The daemon is not reachable, or went away during a call."""
+
+
+class UntrustedServer(CellsError):
+    """The process on the socket is neither root nor the calling user: it is
+    not the daemon (someone may have replaced the socket), and nothing was
+    sent to it."""
+
+
+def check_server(sock: socket.socket, path: str) -> None:
+    """Raise UntrustedServer unless root or this user answers on `sock`.
+
+    Called on every new connection before the first byte is sent."""
+    try:
+        uid = peercred.peer_uid(sock)
+    except OSError as e:
+        raise UntrustedServer(
+            f"refusing to talk to {path}: cannot tell who serves it ({e})"
+        ) from None
+    if not peercred.server_allowed(uid):
+        raise UntrustedServer(
+            f"refusing to talk to {path}: it is served by uid {uid}, not by root or by "
+            f"you (uid {os.geteuid()}); someone may have replaced the daemon's socket"
+        )
 
 
 class IpcError(CellsError):
@@ -103,6 +128,12 @@ class AsyncClient:
             )
         except OSError as e:
             raise _unreachable(self.path, e) from None
+        try:
+            check_server(self._writer.get_extra_info("socket"), self.path)
+        except UntrustedServer:
+            self._writer.close()
+            self._reader = self._writer = None
+            raise
         self._events = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._read_loop())
         self.server = await self.hello()
@@ -271,6 +302,11 @@ class Client:
         except OSError as e:
             sock.close()
             raise _unreachable(self.path, e) from None
+        try:
+            check_server(sock, self.path)
+        except UntrustedServer:
+            sock.close()
+            raise
         self._sock = sock
         self.server = self.hello()
         return self.server

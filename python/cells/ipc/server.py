@@ -1,6 +1,7 @@
 """The daemon side of the IPC socket: framing, peer check, dispatch, push.
 
-`IpcServer` listens on a Unix stream socket (mode 0600), checks each peer
+`IpcServer` listens on a Unix stream socket (mode 0600, in a directory
+that only root and its owner may write), checks each peer
 (`peercred`), reads requests line by line, calls the handler for each one
 (concurrently, so a slow `apply` does not block `status`) and writes the
 reply.  `publish()` pushes an event to every connection subscribed to its
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from cells import private
 from cells.errors import (
     AbiMismatch,
     AlreadyExists,
@@ -87,7 +89,11 @@ class IpcServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A new socket directory is 0700: the peer check lets only root and
+        # the socket's owner talk, and both can reach a 0700 directory of the
+        # owner; the directory, unlike the socket's own mode, keeps everyone
+        # else away on every system (some ignore a socket's permissions).
+        private.socket_dir(self.path.parent)
         if self.path.exists():
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:

@@ -1,9 +1,12 @@
 """The one kernel API of the control plane, and how a backend is chosen.
 
-`open_kernel()` returns a `Kernel` (see `cells.kernel.api`): the netbsd
-backend when running on NetBSD with secmodel_cell loaded, else the sim
-(with a one-line notice on stderr).  `--backend` / CELLS_BACKEND and
-`--state-dir` / CELLS_STATE_DIR override.  Backends are imported only when
+`open_kernel()` returns a `Kernel` (see `cells.kernel.api`).  `auto` fails
+closed: on NetBSD it means the netbsd backend, and when secmodel_cell is
+not loaded it is an error (`ModuleNotLoaded`), never a silent fall-back to
+the sim, which isolates nothing; elsewhere it means the sim (with a
+one-line notice on stderr).  An explicit `sim` on NetBSD still works, for
+trying things out, and warns on stderr every time.  `--backend` /
+CELLS_BACKEND and `--state-dir` / CELLS_STATE_DIR override.  Backends are imported only when
 chosen, so importing this package stays cheap.  Callers: cellctl, cellmgr,
 the supervisor.
 """
@@ -15,7 +18,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from cells.errors import InvalidArgument
+from cells.errors import InvalidArgument, ModuleNotLoaded
 from cells.kernel.api import Kernel
 
 if TYPE_CHECKING:
@@ -24,8 +27,24 @@ if TYPE_CHECKING:
 BACKENDS = ("auto", "netbsd", "sim")
 DEFAULT_STATE_DIR = "/var/db/cells"
 SIM_NOTICE = "cells: secmodel_cell not loaded; using the sim backend (enforces nothing)"
+SIM_ON_NETBSD = (
+    "cells: warning: the sim backend on NetBSD isolates nothing; it is for trying "
+    "things out only (use --backend netbsd with secmodel_cell loaded)"
+)
+NOT_LOADED = (
+    "secmodel_cell is not loaded, so nothing would be isolated: load it with "
+    "'modload secmodel_cell' (and list it in /etc/modules.conf to load it at boot); "
+    "--backend sim is for trying things out only"
+)
 
-__all__ = ["BACKENDS", "DEFAULT_STATE_DIR", "Kernel", "open_kernel", "state_dir_from_env"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_STATE_DIR",
+    "Kernel",
+    "on_netbsd",
+    "open_kernel",
+    "state_dir_from_env",
+]
 
 _noticed = False
 
@@ -49,8 +68,10 @@ def open_kernel(
 
     `backend` is "auto", "netbsd" or "sim"; None reads CELLS_BACKEND and
     falls back to "auto".  `state_dir` (sim only) defaults to
-    CELLS_STATE_DIR, then /var/db/cells.  The sim notice of "auto" can be
-    silenced with CELLS_QUIET=1.
+    CELLS_STATE_DIR, then /var/db/cells.  The sim notice of "auto" off
+    NetBSD can be silenced with CELLS_QUIET=1; the warning for the sim on
+    NetBSD cannot.  Raises ModuleNotLoaded for "auto" on NetBSD without
+    the module.
     """
     global _noticed
     choice = backend or os.environ.get("CELLS_BACKEND") or "auto"
@@ -58,11 +79,18 @@ def open_kernel(
         raise InvalidArgument(
             f"unknown backend '{choice}' (use {', '.join(BACKENDS)})", err=errno.EINVAL
         )
-    if choice == "auto":
-        choice = "netbsd" if _module_loaded() else "sim"
-        if choice == "sim" and not _noticed and os.environ.get("CELLS_QUIET") != "1":
+    if choice == "auto" and on_netbsd():
+        if not _module_loaded():
+            raise ModuleNotLoaded(NOT_LOADED)
+        choice = "netbsd"
+    elif choice == "auto":
+        choice = "sim"
+        if not _noticed and os.environ.get("CELLS_QUIET") != "1":
             print(SIM_NOTICE, file=sys.stderr)
             _noticed = True
+    elif choice == "sim" and on_netbsd() and not _noticed:
+        print(SIM_ON_NETBSD, file=sys.stderr)
+        _noticed = True
     if choice == "netbsd":
         from cells.kernel.netbsd import NetbsdKernel
 
@@ -72,10 +100,16 @@ def open_kernel(
     return SimKernel(_state_dir(state_dir))
 
 
+def on_netbsd() -> bool:
+    """True when running on NetBSD (by either of Python's names for it)."""
+    if sys.platform.startswith("netbsd"):
+        return True
+    uname = getattr(os, "uname", None)
+    return uname is not None and uname().sysname == "NetBSD"
+
+
 def _module_loaded() -> bool:
-    """True on NetBSD when security.models.cell.abi_version exists."""
-    if not sys.platform.startswith("netbsd"):
-        return False
+    """True when security.models.cell.abi_version exists (on NetBSD)."""
     from cells.kernel.netbsd import module_loaded
 
     return module_loaded()

@@ -6,7 +6,9 @@ portable C core in-process, state under the state dir).  `open_kernel()` in
 `cells.kernel` picks one.  Callers: cellctl, cellmgr, the supervisor.
 
 Cells are addressed by name or id everywhere (`CellRef`): an int, or a str
-that is either a decimal id or a name.
+that is either a decimal id or a name.  A name starts with a letter (the
+core refuses anything else), so a string of digits is always an id and
+never a name: `ref_id()` is the one place that tells them apart.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ Verdict = Literal["defer", "deny", "allow"]
 OVERRIDES: tuple[str, ...] = ("rawsock", "sysvipc")
 
 CellRef = int | str
+
+
+def ref_id(ref: CellRef) -> int | None:
+    """The id `ref` names (an int, or a string of ASCII digits), else None:
+    then `ref` is a name."""
+    if isinstance(ref, int):
+        return ref
+    if ref.isascii() and ref.isdigit():
+        return int(ref)
+    return None
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,11 @@ def invalid_reason(spec: CellSpec) -> str | None:
     if root_len >= lib.CELL_PATH_MAX:
         return f"root path is {root_len} bytes; at most {lib.CELL_PATH_MAX - 1}"
     if not spec.name or not set(spec.name) <= _NAME_CHARS:
-        return f"bad name '{spec.name}': use 1-63 of A-Z a-z 0-9 . _ -"
+        return f"bad name '{spec.name}': use 1-63 of A-Z a-z 0-9 . _ -, starting with a letter"
+    if not spec.name[0].isalpha():
+        return (
+            f"bad name '{spec.name}': a name starts with a letter (a number is read as a cell id)"
+        )
     if not spec.root.startswith("/"):
         return f"root {spec.root} is not an absolute path"
     if 0 in spec.ports:

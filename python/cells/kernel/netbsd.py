@@ -29,7 +29,16 @@ from cells.errors import (
 from cells.ffi._binding import ABI_VERSION, ffi, lib
 from cells.ffi.raw import Core
 from cells.kernel import codec, policy
-from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
+from cells.kernel.api import (
+    CellInfo,
+    CellRef,
+    CellSpec,
+    Decision,
+    Event,
+    PolicyRow,
+    Stats,
+    ref_id,
+)
 
 PREFIX = "security.models.cell."
 
@@ -108,7 +117,7 @@ class NetbsdKernel:
             if exc.errno == errno.ENOENT:
                 raise ModuleNotLoaded(
                     "secmodel_cell is not loaded (no sysctl security.models.cell.abi_version); "
-                    "load it with: modload secmodel_cell, or use --backend sim"
+                    "load it with: modload secmodel_cell (--backend sim isolates nothing)"
                 ) from None
             if exc.errno == errno.ENOSYS:
                 raise ModuleNotLoaded(
@@ -143,15 +152,15 @@ class NetbsdKernel:
     def _resolve(self, ref: CellRef, what: str) -> tuple[int, Any, int, Any]:
         """(id, info) of a cell by name or id, plus the listing it came from."""
         buf, count = self._infos(what)
-        by_id = isinstance(ref, int) or ref.isdigit()
+        by_id = ref_id(ref)
         for i in range(count):
             info = buf[i]
-            if by_id and int(info.ci_id) == int(ref):
+            if by_id is not None and int(info.ci_id) == by_id:
                 return int(info.ci_id), info, count, buf
-            if not by_id and ffi.string(info.ci_name).decode(errors="replace") == ref:
+            if by_id is None and ffi.string(info.ci_name).decode(errors="replace") == ref:
                 return int(info.ci_id), info, count, buf
-        if by_id:
-            raise NotFound(f"{what}: no cell with id {int(ref)}", err=errno.ENOENT)
+        if by_id is not None:
+            raise NotFound(f"{what}: no cell with id {by_id}", err=errno.ENOENT)
         raise NotFound(f"{what}: no cell named '{ref}'", err=errno.ENOENT)
 
     # -- the Kernel protocol ----------------------------------------------
@@ -228,7 +237,8 @@ class NetbsdKernel:
             names[ffi.string(info.ci_name).decode(errors="replace")] = cell_id
 
         def resolve(ref: CellRef) -> int:
-            key = int(ref) if isinstance(ref, int) or ref.isdigit() else names.get(ref, 0)
+            by_id = ref_id(ref)
+            key = by_id if by_id is not None else names.get(str(ref), 0)
             if key not in handles:
                 raise NotFound(f"{what}: no cell '{ref}'", err=errno.ENOENT)
             return handles[key]

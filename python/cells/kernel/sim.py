@@ -33,6 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from cells import private
 from cells.errors import (
     BackendError,
     InvalidArgument,
@@ -44,7 +45,16 @@ from cells.failures import state_error
 from cells.ffi._binding import lib
 from cells.ffi.raw import Core, validate_create
 from cells.kernel import codec, members
-from cells.kernel.api import CellInfo, CellRef, CellSpec, Decision, Event, PolicyRow, Stats
+from cells.kernel.api import (
+    CellInfo,
+    CellRef,
+    CellSpec,
+    Decision,
+    Event,
+    PolicyRow,
+    Stats,
+    ref_id,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -117,6 +127,7 @@ class SimKernel:
         self._db_path = os.path.join(self._dir, DB_NAME)
         self._cells_dir = os.path.join(self._dir, "cells")
         self._members_dir = os.path.join(self._dir, "members")
+        self._secured = False
         # The core of the last session, reused while the database's cell
         # generation is unchanged (rebuilding costs O(cells) per operation).
         self._cache: _Session | None = None
@@ -149,11 +160,21 @@ class SimKernel:
 
     # -- sessions ---------------------------------------------------------
 
+    def _secure(self) -> None:
+        """The state dir, its subdirectories and the database are private
+        (0700, 0600), whatever the umask; checked once per instance."""
+        private.private_dir(self._dir)
+        for path in (self._cells_dir, self._members_dir):
+            private.private_dir(path)
+        for path in private.sqlite_files(self._db_path)[1:]:
+            private.tighten(path)
+        private.touch(self._db_path)
+        self._secured = True
+
     def _connect(self) -> sqlite3.Connection:
         try:
-            for path in (self._cells_dir, self._members_dir):
-                if not os.path.isdir(path):
-                    os.makedirs(path, exist_ok=True)
+            if not self._secured:
+                self._secure()
             db = sqlite3.connect(self._db_path, timeout=60, isolation_level=None)
             try:
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -260,10 +281,11 @@ class SimKernel:
 
     def _marker_id(self, ref: CellRef, what: str) -> int:
         """Resolve a cell by its marker file (name or id), for enter."""
-        if isinstance(ref, int) or ref.isdigit():
-            if os.path.exists(os.path.join(self._cells_dir, str(int(ref)))):
-                return int(ref)
-            raise NotFound(f"{what}: no cell with id {int(ref)}", err=errno.ENOENT)
+        by_id = ref_id(ref)
+        if by_id is not None:
+            if os.path.exists(os.path.join(self._cells_dir, str(by_id))):
+                return by_id
+            raise NotFound(f"{what}: no cell with id {by_id}", err=errno.ENOENT)
         try:
             entries = os.listdir(self._cells_dir)
         except FileNotFoundError:
@@ -282,11 +304,13 @@ class SimKernel:
 
     def _resolve(self, s: _Session, ref: CellRef, what: str) -> int:
         """The id of a cell given by name or id."""
-        if isinstance(ref, int) or ref.isdigit():
-            cell_id = int(ref)
+        by_id = ref_id(ref)
+        if by_id is not None:
+            cell_id = by_id
             if cell_id in s.handles:
                 return cell_id
             raise NotFound(f"{what}: no cell with id {cell_id}", err=errno.ENOENT)
+        assert isinstance(ref, str)
         try:
             cell_id = s.core.handle_id(s.core.lookup_name(ref, what))
         except NotFound:
@@ -530,8 +554,12 @@ def _read(path: str) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    # Also runs in a forked child (enter): plain system calls only.
+    fd = private.open_file(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: str) -> None:

@@ -238,9 +238,11 @@ class Manager:
 
     # -- the effects of each op -------------------------------------------
     def _spec(self, cell: Cell) -> CellSpec:
+        root = str(self.paths.root(cell.name))
+        self.paths.check_root(root, f"create cell '{cell.name}'")
         return CellSpec(
             name=cell.name,
-            root=str(self.paths.root(cell.name)),
+            root=root,
             profile=cell.profile,
             ports=cell.ports,
             bind_addrs=cell.bind_addrs,

@@ -158,26 +158,21 @@ class Daemon:
         http = None
         if metrics_port is not None:
             # Bound before the socket exists: a busy port leaves nothing behind.
-            from prometheus_client import start_http_server
+            from cells.mgr.metrics import MetricsServer
 
-            from cells.mgr.metrics import registry
-
+            http = MetricsServer(self.kernel, self.service_facts, metrics_port)
             try:
-                http = start_http_server(
-                    metrics_port,
-                    addr="127.0.0.1",
-                    registry=registry(self.kernel, self.service_facts),
-                )
+                await http.start()
             except OSError as e:
+                why = os.strerror(e.errno) if e.errno else str(e)
                 raise CellsError(
-                    f"metrics on 127.0.0.1:{metrics_port}: {e.strerror or e}; "
-                    "pick another --metrics-port"
+                    f"metrics on 127.0.0.1:{metrics_port}: {why}; pick another --metrics-port"
                 ) from None
         try:
             await self.server.start()
         except BaseException:
             if http is not None:
-                http[0].shutdown()
+                await http.close()
             raise
         try:
             stats = self.kernel.stats()
@@ -208,7 +203,7 @@ class Daemon:
         finally:
             await self.shutdown()
             if http is not None:
-                http[0].shutdown()
+                await http.close()
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -1,5 +1,9 @@
 """The state database: applied manifests and the apply journal (SQLite, WAL).
 
+The database and its directory are private (0600 files, a 0700 directory,
+whatever the umask; see `cells.private`): applied manifests hold `env:`
+secrets.
+
 `applied` holds the canonical form of every manifest that was applied last
 (what "edits" are measured against).  `runs` and `steps` are the journal:
 each action is written `begin` before its effects and `done` (or `failed`)
@@ -16,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cells import private
 from cells.failures import state_error
 
 _SCHEMA = """
@@ -38,9 +43,14 @@ class StateDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # 0700 directory, 0600 files: the manifests here hold secrets.
+            # SQLite gives the -wal and -shm files the database's mode.
+            private.private_dir(path.parent)
+            private.touch(path)
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
+            for extra in private.sqlite_files(path)[1:]:
+                private.tighten(extra)
             # WAL + NORMAL: a commit survives the applier being killed; a power
             # cut may lose the last commits, which is safe because the next
             # run plans from live facts, not from the journal.

@@ -3,7 +3,9 @@
 YAML is composed into nodes (so every value keeps its line and column),
 converted to plain data, validated against the JSON Schema and then checked
 for what a schema cannot say (mount targets, addresses, duplicate names,
-missing volumes, dependency cycles).  Each problem is one line,
+missing volumes, dependency cycles).  Files are size-capped, and YAML
+aliases and deep nesting are refused before anything is composed
+(`cells.mgr.limits`).  Each problem is one line,
 `file:line:col: key: problem`; if there is any, `ManifestError` carries all
 of them and nothing else happens.  Callers: cellmgr validate/plan/apply,
 the daemon.
@@ -23,7 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from cells.errors import CellsError, InvalidArgument
-from cells.mgr import checks, deps
+from cells.mgr import checks, deps, limits
 from cells.mgr.model import (
     Cell,
     Mount,
@@ -141,20 +143,36 @@ class _Converter:
         return self.scalars.construct_object(node)
 
 
-def _read(file: Path, shown: str, problems: list[Problem]) -> list[_Doc]:
+def _read(file: Path, shown: str, problems: list[Problem], budget: list[int]) -> list[_Doc]:
+    """The documents of one file; `budget` holds the bytes all files may still use."""
     try:
-        text = file.read_text(encoding="utf-8")
+        data = limits.read_capped(file, min(limits.MAX_FILE_BYTES, budget[0]))
+        text = data.decode("utf-8")
+    except limits.TooLarge:
+        if budget[0] < limits.MAX_FILE_BYTES:
+            why = (
+                f"the manifests together are larger than {limits.human(limits.total_bytes())}"
+                f" (set {limits.TOTAL_ENV} to allow more)"
+            )
+        else:
+            why = f"larger than {limits.human(limits.MAX_FILE_BYTES)}; split the manifest"
+        problems.append(Problem(shown, 1, 1, "(file)", why))
+        return []
+    except InvalidArgument as e:
+        problems.append(Problem(shown, 1, 1, "(file)", f"{e}; a manifest must be a regular file"))
+        return []
     except (OSError, UnicodeDecodeError) as e:
         problems.append(Problem(shown, 1, 1, "(file)", f"cannot read: {e}"))
         return []
+    budget[0] -= len(data)
     try:
-        return _compose(text, shown, problems, _FAST_LOADER)
+        return _parse(text, shown, problems, _FAST_LOADER)
     except yaml.YAMLError as fast_error:
         error: yaml.YAMLError = fast_error
     if _FAST_LOADER is not yaml.SafeLoader:
         # Parse again with the pure-Python parser: its messages are clearer.
         try:
-            return _compose(text, shown, problems, yaml.SafeLoader)
+            return _parse(text, shown, problems, yaml.SafeLoader)
         except yaml.YAMLError as slow_error:
             error = slow_error
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
@@ -164,8 +182,42 @@ def _read(file: Path, shown: str, problems: list[Problem]) -> list[_Doc]:
     return []
 
 
+def _parse(text: str, shown: str, problems: list[Problem], loader: Any) -> list[_Doc]:
+    guard = _guard(text, shown, loader)
+    if guard is not None:
+        problems.append(guard)
+        return []
+    return _compose(text, shown, problems, loader)
+
+
 #: libyaml's parser when PyYAML was built with it (much faster), else pure Python.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _guard(text: str, shown: str, loader: Any) -> Problem | None:
+    """Refuse what would make composing explode, before composing: an alias
+    (a kilobyte of nested aliases expands to gigabytes) and nesting deeper
+    than limits.MAX_DEPTH (the composer and converter recurse).  Works on
+    the parser's events, so no node is built for a refused file."""
+    level = 0
+    for event in yaml.parse(text, Loader=loader):
+        mark: Any = event.start_mark
+        line, col = _pos(mark) if mark is not None else (1, 1)
+        if isinstance(event, yaml.AliasEvent):
+            return Problem(shown, line, col, "yaml", "aliases are not allowed; write the value out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            level += 1
+            if level > limits.MAX_DEPTH:
+                return Problem(
+                    shown,
+                    line,
+                    col,
+                    "yaml",
+                    f"nested deeper than {limits.MAX_DEPTH} levels; a manifest is much flatter",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            level -= 1
+    return None
 
 
 def _compose(text: str, shown: str, problems: list[Problem], loader: Any) -> list[_Doc]:
@@ -379,9 +431,10 @@ def load_files(files: Sequence[Path], base: Path | None = None) -> Desired:
     """Load and check these files; raise ManifestError listing every problem."""
     problems: list[Problem] = []
     good: list[_Doc] = []
+    budget = [limits.total_bytes()]
     for file in files:
         shown = str(file)
-        for doc in _read(file, shown, problems):
+        for doc in _read(file, shown, problems, budget):
             before = len(problems)
             if not isinstance(doc.data, dict):
                 problems.append(

@@ -53,6 +53,20 @@ class Paths:
         )
 
     @property
+    def private_dirs(self) -> tuple[Path, ...]:
+        """The control plane's own trees: no cell root may be one of them,
+        inside one or above one (`cells.kernel.roots`)."""
+        return (self.state_dir, self.config_dir, self.backup_dir)
+
+    def check_root(self, root: str, what: str) -> None:
+        """Raise InvalidArgument unless `root` may be a cell root."""
+        from cells.kernel.roots import check_root
+
+        check_root(
+            root, what, private=self.private_dirs, holders=(self.cells_dir, self.socket.parent)
+        )
+
+    @property
     def db(self) -> Path:
         """The journal and applied-state database (SQLite, WAL)."""
         return self.state_dir / "cellmgr.db"

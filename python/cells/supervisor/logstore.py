@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from cells import private
 from cells.errors import InvalidArgument, NotFound
 
 DEFAULT_MAX_BYTES = 1 << 20
@@ -99,8 +100,9 @@ class LogStore:
             return entry
         path = self.path(service)
         try:
-            os.makedirs(self.directory, mode=0o750, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            # Service output may hold secrets: 0600 files, a new directory 0700.
+            private.ensure_dir(self.directory)
+            fd = private.open_file(path, os.O_WRONLY | os.O_APPEND)
             handle = os.fdopen(fd, "ab")
         except OSError as exc:
             raise InvalidArgument(

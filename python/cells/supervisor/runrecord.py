@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cells import private
 from cells.procstat import exists, has_proc, proc_start, stat_fields
 
 #: Stop timeout for a record that does not name one.
@@ -126,11 +128,13 @@ class RunRecords:
             "owner_stamp": self._owner_stamp,
             "stop_timeout": stop_timeout,
         }
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self._path(service)
-        tmp = path.with_name(f"{path.name}.{self._owner}.tmp")
-        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        # Private: whoever can write a record chooses what the next
+        # supervisor kills.
+        try:
+            private.private_dir(self.dir)
+        except private.UnsafeDirectory as e:
+            raise OSError(errno.EPERM, str(e)) from None
+        private.write_file(self._path(service), (json.dumps(data) + "\n").encode())
 
     def remove(self, service: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -73,7 +73,8 @@ def test_default_profile_is_high(cellctl: Any, make_root: Any) -> None:
     [
         (
             ["bad name"],
-            "create cell 'bad name': bad name 'bad name': use 1-63 of A-Z a-z 0-9 . _ -",
+            "create cell 'bad name': bad name 'bad name': "
+            "use 1-63 of A-Z a-z 0-9 . _ -, starting with a letter",
         ),
         (["x" * 64], f"create cell '{'x' * 64}': name is 64 bytes; at most 63"),
         (["x", "--port", "0"], "create cell 'x': port 0 cannot be reserved (use 1-65535)"),

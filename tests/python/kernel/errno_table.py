@@ -31,6 +31,8 @@ TABLE: list[tuple[str, Request, int]] = [
     ("create port of another cell", _create("p", ports=(8080,)), errno.EADDRINUSE),
     ("create empty name", _create(""), errno.EINVAL),
     ("create bad charset", _create("a b"), errno.EINVAL),
+    ("create name all digits (an id)", _create("4"), errno.EINVAL),
+    ("create name starting with a digit", _create("4web"), errno.EINVAL),
     ("create name 63 bytes", _create("n" * 63), 0),
     ("create name 64 bytes", _create("n" * 64), errno.ENAMETOOLONG),
     ("create relative root", _create("r", root="relative/root"), errno.EINVAL),

@@ -58,7 +58,9 @@ def test_abi_mismatch_says_what_to_upgrade(abi: int, upgrade: str) -> None:
 
 def test_module_not_loaded() -> None:
     kernel = NetbsdKernel(FakeSysctl(loaded=False))
-    with pytest.raises(ModuleNotLoaded, match="modload secmodel_cell, or use --backend sim"):
+    with pytest.raises(
+        ModuleNotLoaded, match=r"modload secmodel_cell \(--backend sim isolates nothing\)"
+    ):
         kernel.stats()
 
 

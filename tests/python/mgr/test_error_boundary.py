@@ -145,8 +145,10 @@ def test_rlimit_options_are_strict(sim_env: dict[str, str], tmp_path: Path, rlim
 
 
 def test_a_scoped_bind_address_is_refused(sim_env: dict[str, str], tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
     result = tool(
-        "cells.cli.ctl", "create", "x", "--root", str(tmp_path), "--bind-addr", "fe80::1%eth0"
+        "cells.cli.ctl", "create", "x", "--root", str(root), "--bind-addr", "fe80::1%eth0"
     )
     assert result.returncode == 1
     assert "has a zone" in result.stderr and result.stderr.count("\n") == 1

@@ -21,7 +21,7 @@ def test_records_are_timestamped_and_tagged(tmp_path: Path) -> None:
     store("web", "stdout", "hello\tworld")
     store("web", "stderr", "oops")
     store.close()
-    assert (tmp_path / "logs" / "web.log").stat().st_mode & 0o077 == 0o040
+    assert (tmp_path / "logs" / "web.log").stat().st_mode & 0o777 == 0o600  # may hold secrets
     text = (tmp_path / "logs" / "web.log").read_text()
     assert text == (
         "2026-11-28T21:06:40.250Z\tstdout\thello\tworld\n2026-11-28T21:06:40.250Z\tstderr\toops\n"

@@ -85,8 +85,12 @@ def create(
     overrides: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Create the cell NAME ([A-Za-z0-9._-], 1-63 bytes) rooted at DIR and
-    print its id.
+    """Create the cell NAME ([A-Za-z0-9._-], 1-63 bytes, starting with a
+    letter) rooted at DIR and print its id.
+
+    DIR must be a dedicated directory: not /, not a symbolic link, neither
+    a system directory nor one that contains one, and outside the state,
+    config, socket and backup directories.
 
     \b
     Examples:
@@ -95,7 +99,9 @@ def create(
           --bind-addr 192.0.2.10 --rlimit nofile=4096 --allow sysvipc
     """
     from cells.kernel.api import CellSpec
+    from cells.mgr.paths import Paths
 
+    Paths.resolve(state_dir=app.state_dir).check_root(root, f"create cell '{name}'")
     spec = CellSpec(
         name=name,
         root=root,

@@ -11,7 +11,8 @@ import click
 
 from cells.cli.app import Application, pass_app
 
-HTTP_HEAD_MAX = 64  # request lines read before answering under inetd
+HTTP_HEAD_BYTES = 8192  # of a request head read before answering under inetd
+HTTP_HEAD_SECONDS = 5.0  # for all of it
 
 
 @click.command()
@@ -80,20 +81,35 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _read_request() -> None:
-    """Consume an HTTP request head from inetd's socket, if one is there."""
+    """Consume an HTTP request head from inetd's socket, if one is there.
+
+    Bounded: at most HTTP_HEAD_BYTES within HTTP_HEAD_SECONDS in all, read
+    without blocking on a line that never ends (a client that sends half a
+    request gets its answer when the time is up, and the process exits)."""
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
         return
+    import os
     import select
+    import time
 
     try:
         fd = stdin.fileno()
     except (OSError, ValueError):
         return
-    for _ in range(HTTP_HEAD_MAX):
-        ready, _, _ = select.select([fd], [], [], 2.0)
+    deadline = time.monotonic() + HTTP_HEAD_SECONDS
+    head = b""
+    while len(head) < HTTP_HEAD_BYTES and b"\r\n\r\n" not in head and b"\n\n" not in head:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             return
-        line = stdin.readline()
-        if line in ("", "\n", "\r\n"):
+        try:
+            chunk = os.read(fd, HTTP_HEAD_BYTES - len(head))
+        except OSError:
             return
+        if not chunk:
+            return
+        head += chunk

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -56,14 +55,22 @@ def apply_cmd(
     fingerprint = None
     targets = list(cells) or None
     if plan_file is not None:
+        from cells.errors import InvalidArgument
+        from cells.mgr import limits
+
         try:
-            with open(plan_file) as f:
-                saved = json.load(f)
-            fingerprint = str(saved["fingerprint"])
-            targets = list(saved.get("cells") or []) or targets
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            saved = limits.load_json(plan_file, limits.total_bytes())
+            fingerprint = saved["fingerprint"]
+            named = saved.get("cells") or []
+            if not isinstance(fingerprint, str) or not (
+                isinstance(named, list) and all(isinstance(n, str) for n in named)
+            ):
+                raise InvalidArgument("fingerprint must be a string and cells a list of names")
+            targets = list(named) or targets
+        except (InvalidArgument, OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else e
             app.abort(
-                f"{plan_file}: not a saved plan ({e}); make one with 'cellmgr plan --out FILE'"
+                f"{plan_file}: not a saved plan ({why}); make one with 'cellmgr plan --out FILE'"
             )
     try:
         if not allow_empty:

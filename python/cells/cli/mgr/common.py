@@ -100,8 +100,12 @@ class MgrApp(Application):
         return self._manager
 
     def cell_name(self, ref: str) -> str:
-        """Cells are addressed by name or id: a decimal id becomes its name."""
-        return self.kernel().get(int(ref)).name if ref.isdigit() else ref
+        """Cells are addressed by name or id: a decimal id becomes its name
+        (a name starts with a letter, so digits are never a name)."""
+        from cells.kernel.api import ref_id
+
+        by_id = ref_id(ref)
+        return ref if by_id is None else self.kernel().get(by_id).name
 
     def progress(self, text: str) -> None:
         self.note(text)

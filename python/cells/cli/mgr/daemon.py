@@ -60,6 +60,7 @@ def daemon(
 
     paths = app.paths()
     kernel = app.kernel()
+    kernel.stats()  # a missing module or ABI mismatch fails here, before detaching
     told: int | None = None
     if detach:
         # The parent exits only once the child is ready (0) or has failed
@@ -74,7 +75,10 @@ def daemon(
         for fd in (0, 1):
             os.dup2(devnull, fd)
     if pidfile is not None:
-        with open(pidfile, "w") as f:
+        # 0644 whatever the umask: rc.d kills the pid written here.
+        fd = os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as f:
+            os.fchmod(fd, 0o644)
             f.write(f"{os.getpid()}\n")
 
     def ready() -> None:

@@ -51,7 +51,12 @@ def plan_cmd(
     doc = p.to_dict()
     doc["cells"] = sorted(cells)
     if out is not None:
-        with open(out, "w") as f:
+        import os
+
+        from cells import private
+
+        # 0600: a plan shows old and new values, secrets in env: included.
+        with os.fdopen(private.open_file(out, os.O_WRONLY | os.O_TRUNC), "w") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
     if as_json:
