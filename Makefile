@@ -46,8 +46,8 @@ kmod-check:
 	$(MAKE) -f kmod/secmodel_cell/Makefile.check NETBSD_SYS="$(NETBSD_SYS)"
 
 lint: venv
-	$(VENV)/bin/ruff check python tests/python ci bench
-	$(VENV)/bin/ruff format --check python tests/python ci bench
+	$(VENV)/bin/ruff check python tests/python tests/corpus ci bench
+	$(VENV)/bin/ruff format --check python tests/python tests/corpus ci bench
 	$(VENV)/bin/mypy
 
 test-py: venv

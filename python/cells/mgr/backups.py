@@ -264,7 +264,7 @@ class Backups:
 
 
 def _replace_trees(
-    jobs: list[tuple[Path, Path, set[str]]], policy: archive.Policy = archive.BACKUP
+    jobs: list[tuple[Path, Path, set[str]]], policy: archive.Policy | None = None
 ) -> None:
     """For each (archive, dest, keep): make `dest` hold exactly the archive's
     files, leaving `keep` paths (relative, possibly nested, e.g. mount
@@ -281,7 +281,7 @@ def _replace_trees(
             )
             (tmp / "new").mkdir()
             (tmp / "old").mkdir()
-            archive.extract(src, tmp / "new", policy)
+            archive.extract(src, tmp / "new", policy or archive.BACKUP)
             _check_kept(src, tmp / "new", keep)
             staged.append((tmp, dest, keep))
         for tmp, dest, keep in staged:
