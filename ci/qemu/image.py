@@ -6,8 +6,10 @@ itself needs genisoimage or mkisofs on Linux) attached as a CD, or, when no
 ISO tool is installed, as a tar archive written to a raw disk (pure Python)
 that the guest unpacks with `tar xf /dev/rwd1d`.  Results come back the way
 anita brings its own: the guest writes a tar archive straight onto a zeroed
-scratch disk and the host reads it with tarfile, extracting with the "data"
-filter so a hostile guest cannot write outside the results directory.
+scratch disk and the host reads it with cells.archive, the project's one
+extraction routine, so a hostile guest cannot write outside the results
+directory (and no tarfile extraction filter, absent before Python 3.11.4,
+is needed).
 Called by ci.qemu.run; tested in ci/qemu/tests/test_image.py.
 """
 
@@ -214,11 +216,11 @@ def read_results(image: Path, dest: Path) -> list[str]:
             f"ci/qemu: no results on the scratch disk {image}: the guest did not"
             " reach the save step; see console.log next to it"
         )
+    from cells.archive import Policy, extract
+    from cells.errors import ArchiveError
+
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(image, "r:") as tar:
-            members = tar.getmembers()
-            tar.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
+        return extract(image, dest, Policy())
+    except (ArchiveError, OSError) as exc:
         raise HarnessError(f"ci/qemu: cannot read the results tar on {image}: {exc}") from None
-    return [m.name for m in members]

@@ -35,7 +35,7 @@ are created 0600/0700 and get their mode only when complete.
 
 The caller gives an empty or caller-owned staging directory and discards
 it on failure; nothing outside it is touched.  Callers: cells.mgr.backups
-(restore), cells.mgr.rootfs (release sets).
+(restore), cells.mgr.rootfs (release sets), ci/qemu (the guest's results).
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ class _Writer:
         self.kinds: dict[tuple[str, ...], str] = {(): "dir"}
         self.dirs: dict[tuple[str, ...], tarfile.TarInfo] = {}
         self.members = 0
+        self.names: list[str] = []
         self.bytes = 0
         self.as_root = os.geteuid() == 0
 
@@ -176,6 +177,7 @@ class _Writer:
         self.members += 1
         if self.members > self.policy.max_members:
             raise _Refused(f"more than {self.policy.max_members} members (the cap)")
+        self.names.append(info.name)
         parts = _parts(info.name)
         if info.ischr() or info.isblk():
             raise _Refused("device node")
@@ -297,9 +299,9 @@ class _Writer:
                 os.close(fd)
 
 
-def extract(archive: Path, into: Path, policy: Policy) -> int:
+def extract(archive: Path, into: Path, policy: Policy) -> list[str]:
     """Extract `archive` (tar, optionally gzip/bzip2/xz) into the directory
-    `into`; returns the number of members.  Raises UnsafeArchive for a
+    `into`; returns the member names in archive order.  Raises UnsafeArchive for a
     refused member or cap, ArchiveError for an unreadable archive; what was
     written so far stays under `into` for the caller to discard."""
     root_fd = os.open(into, _DIR_FLAGS)
@@ -326,4 +328,4 @@ def extract(archive: Path, into: Path, policy: Policy) -> int:
         raise ArchiveError(f"{archive.name}: cannot extract{where}: {detail}") from None
     finally:
         os.close(root_fd)
-    return writer.members
+    return writer.names
