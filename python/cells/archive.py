@@ -34,7 +34,12 @@ owner (chown clears set-id bits), directories last.  Files and directories
 are created 0600/0700 and get their mode only when complete.
 
 The caller gives an empty or caller-owned staging directory and discards
-it on failure; nothing outside it is touched.  Callers: cells.mgr.backups
+it on failure; nothing outside it is touched.
+
+`write_tree()` is the other direction, for trees a cell can change while
+they are read (a volume another cell mounts): it walks with O_NOFOLLOW
+descriptors too, so a directory swapped for a link mid-walk is never
+followed out of the tree, and writes only what `extract()` accepts.  Callers: cells.mgr.backups
 (restore), cells.mgr.rootfs (release sets), ci/qemu (the guest's results).
 """
 
@@ -44,6 +49,7 @@ import errno
 import os
 import stat
 import tarfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,6 +58,7 @@ from cells.errors import ArchiveError, UnsafeArchive
 
 _CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _EXTENDED = (
     tarfile.GNUTYPE_LONGNAME,
@@ -297,6 +304,84 @@ class _Writer:
                 os.utime(fd, (info.mtime, info.mtime))
             finally:
                 os.close(fd)
+
+
+def _tree_info(arc: str, st: os.stat_result, kind: bytes) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(arc)
+    info.type = kind
+    info.mode = stat.S_IMODE(st.st_mode) & ~(stat.S_ISUID | stat.S_ISGID)
+    info.uid, info.gid, info.mtime = st.st_uid, st.st_gid, int(st.st_mtime)
+    return info
+
+
+class _TreeWriter:
+    def __init__(self, tar: tarfile.TarFile, skip: Collection[str]) -> None:
+        self.tar, self.skip = tar, skip
+        self.files: dict[tuple[int, int], str] = {}
+
+    def skipped(self, rel: str) -> bool:
+        return rel in self.skip or any(rel.startswith(s + "/") for s in self.skip)
+
+    def add_dir(self, fd: int, arc: str, rel: str) -> None:
+        self.tar.addfile(_tree_info(arc, os.fstat(fd), tarfile.DIRTYPE))
+        with os.scandir(fd) as it:
+            names = sorted(e.name for e in it)
+        for name in names:
+            if not self.skipped(rel + name):
+                self.add(fd, name, f"{arc}/{name}", rel + name)
+
+    def add(self, parent: int, name: str, arc: str, rel: str) -> None:
+        try:
+            st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                info = _tree_info(arc, st, tarfile.SYMTYPE)
+                info.linkname = os.readlink(name, dir_fd=parent)
+                self.tar.addfile(info)
+                return
+            if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+                return  # devices, fifos, sockets: never archived
+            flags = _DIR_FLAGS if stat.S_ISDIR(st.st_mode) else _READ_FLAGS
+            fd = os.open(name, flags, dir_fd=parent)
+        except FileNotFoundError:
+            return  # gone meanwhile
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR, getattr(errno, "EFTYPE", errno.ELOOP)):
+                return  # became a link meanwhile: never followed
+            raise
+        try:
+            if stat.S_ISDIR(st.st_mode):
+                self.add_dir(fd, arc, rel + "/")
+                return
+            fst = os.fstat(fd)
+            if not stat.S_ISREG(fst.st_mode):
+                return
+            key = (fst.st_dev, fst.st_ino)
+            if fst.st_nlink > 1 and key in self.files:
+                info = _tree_info(arc, fst, tarfile.LNKTYPE)
+                info.linkname = self.files[key]
+                self.tar.addfile(info)
+                return
+            info = _tree_info(arc, fst, tarfile.REGTYPE)
+            info.size = fst.st_size
+            with os.fdopen(os.dup(fd), "rb") as f:
+                self.tar.addfile(info, f)
+            if fst.st_nlink > 1:
+                self.files[key] = arc
+        finally:
+            os.close(fd)
+
+
+def write_tree(src: Path, out: IO[bytes], skip: Collection[str] = ()) -> None:
+    """A gzip'd tar of the tree `src` (members `.` and `./rel/...`) on `out`,
+    leaving out the relative paths in `skip` (and what is below them),
+    devices, fifos and sockets, with setuid/setgid bits cleared; links are
+    recorded, never followed."""
+    root = os.open(src, _DIR_FLAGS)
+    try:
+        with tarfile.open(fileobj=out, mode="w:gz") as tar:
+            _TreeWriter(tar, skip).add_dir(root, ".", "")
+    finally:
+        os.close(root)
 
 
 def extract(archive: Path, into: Path, policy: Policy) -> list[str]:

@@ -25,8 +25,6 @@ import json
 import os
 import re
 import shutil
-import stat
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cells import archive
-from cells.errors import Busy, InvalidArgument, NotFound, UnsafeArchive
+from cells.errors import BackendError, Busy, InvalidArgument, NotFound, UnsafeArchive
 from cells.mgr.host import RO_DIRS
 from cells.mgr.journal import StateDB
 from cells.mgr.model import Mount
@@ -75,17 +73,11 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _tar(src: Path, dest: Path, skip: set[str]) -> None:
-    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-        rel = info.name.removeprefix("./")
-        if rel in skip or any(rel.startswith(s + "/") for s in skip):
-            return None
-        if info.ischr() or info.isblk() or info.isfifo():
-            return None  # made again by the cell's software; refused on restore
-        info.mode &= ~(stat.S_ISUID | stat.S_ISGID)
-        return info
-
-    with os.fdopen(_private_file(dest), "wb") as f, tarfile.open(fileobj=f, mode="w:gz") as tar:
-        tar.add(src, arcname=".", filter=keep)
+    try:
+        with os.fdopen(_private_file(dest), "wb") as f:
+            archive.write_tree(src, f, skip)
+    except OSError as e:
+        raise BackendError(f"cannot archive {src}: {e.strerror or e}") from None
 
 
 def _read_json(path: Path) -> Any:

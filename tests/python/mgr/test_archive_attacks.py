@@ -5,10 +5,16 @@ host file, cell root or base changes.  The archives come from the corpus
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import stat
+import sys
+import tarfile
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +23,7 @@ import hostile
 import pytest
 from cells import archive
 from cells.cli.mgr import cli
+from cells.errors import CellsError
 from cells.kernel import open_kernel
 from cells.mgr import backups
 from cells.mgr.apply import Manager
@@ -264,6 +271,53 @@ def test_backups_are_private_whatever_the_umask(cells: Paths) -> None:
     assert len(files) == 4
     for p in files:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+def test_backup_never_follows_a_link_swapped_into_a_shared_volume(cells: Paths, host: Host) -> None:
+    """Another (running) cell mounting the same volume flips a directory and
+    a link to a host directory while web is backed up: the host's files
+    must never enter the archive (a restore would hand them to the cell).
+    The race is won often within the time bound on a walker that lstats,
+    then lists by path."""
+    vol = cells.volume("data")
+    (host.dir / "secret-file").write_text("host secret\n")
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                (vol / "d").mkdir()
+                (vol / "d" / "x").write_text("x")
+                (vol / "d").rename(vol / "old")
+                (vol / "d").symlink_to(host.dir)
+                (vol / "d").unlink()
+                shutil.rmtree(vol / "old")
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    flipper = threading.Thread(target=flip, daemon=True)
+    flipper.start()
+    out = cells.backup_dir / "race"
+    out.mkdir(parents=True)
+    runs, deadline = 0, time.monotonic() + 2.0
+    try:
+        while time.monotonic() < deadline:
+            dest = out / f"{runs}.tar.gz"
+            try:
+                backups._tar(vol, dest, set())  # what create does for each volume
+            except (CellsError, OSError):
+                dest.unlink(missing_ok=True)
+                continue  # the tree changed under the walk: a refusal is fine
+            runs += 1
+            with tarfile.open(dest) as tar:
+                names = tar.getnames()
+            assert not [n for n in names if "secret" in n or "keep" in n], names
+            dest.unlink()
+    finally:
+        stop.set()
+        flipper.join(timeout=5)
+        sys.setswitchinterval(old_interval)
+    assert runs > 10
 
 
 def test_create_leaves_out_fifos_and_set_id_bits(cells: Paths) -> None:
