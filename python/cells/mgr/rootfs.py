@@ -50,15 +50,20 @@ _SUM_LINE = re.compile(r"SHA512 \((?P<name>[^()/]+)\) = (?P<hex>[0-9a-fA-F]{128}
 _GNU_LINE = re.compile(r"(?P<hex>[0-9a-fA-F]{128}) [ *](?P<name>[^/]+)")
 _SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _CHUNK = 1 << 20
+#: A download that goes on past this is not a set (base.tar.xz is ~100 MB).
+MAX_SET_BYTES = 16 << 30
 
 
 def _is_url(source: str) -> bool:
     return urllib.parse.urlparse(source).scheme in ("http", "https", "ftp", "file")
 
 
-def _copy_hashing(src: IO[bytes], dest: IO[bytes]) -> str:
-    h = hashlib.sha512()
+def _copy_hashing(src: IO[bytes], dest: IO[bytes], what: str) -> str:
+    h, size = hashlib.sha512(), 0
     while chunk := src.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_SET_BYTES:
+            raise SetsError(f"{what}: larger than {MAX_SET_BYTES} bytes; not a release set")
         h.update(chunk)
         dest.write(chunk)
     return h.hexdigest()
@@ -73,7 +78,7 @@ def _fetch(source: str, name: str, into: Path) -> tuple[Path, str]:
             dest = into / (name + suffix)
             try:
                 with urllib.request.urlopen(url, timeout=60) as r, open(dest, "wb") as f:
-                    return dest, _copy_hashing(r, f)
+                    return dest, _copy_hashing(r, f, url)
             except (OSError, ValueError) as e:
                 errors.append(f"{url}: {e}")
         raise SetsError(f"set {name}: cannot download ({'; '.join(errors)})")
@@ -84,7 +89,7 @@ def _fetch(source: str, name: str, into: Path) -> tuple[Path, str]:
             dest = into / path.name
             try:
                 with open(path, "rb") as f, open(dest, "wb") as out:
-                    return dest, _copy_hashing(f, out)
+                    return dest, _copy_hashing(f, out, str(path))
             except OSError as e:
                 raise SetsError(f"set {name}: cannot read {path}: {e.strerror}") from None
     raise SetsError(

@@ -6,7 +6,9 @@ host file, cell root or base changes.  The archives come from the corpus
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import http.server
 import json
 import os
 import shutil
@@ -25,7 +27,7 @@ from cells import archive
 from cells.cli.mgr import cli
 from cells.errors import CellsError
 from cells.kernel import open_kernel
-from cells.mgr import backups
+from cells.mgr import backups, rootfs
 from cells.mgr.apply import Manager
 from cells.mgr.host import SimHost
 from cells.mgr.paths import Paths
@@ -444,6 +446,43 @@ def test_a_set_missing_from_sha512_is_refused(paths: Paths, sets: Path) -> None:
     (sets / "SHA512").unlink()
     assert_refused(bootstrap(sets), "no SHA512 at", "--no-verify")
     assert not paths.base("10.1", "amd64").exists()
+
+
+@pytest.fixture
+def http_sets(sets: Path) -> Iterator[str]:
+    """The sets directory served over http on 127.0.0.1 (a thread, stopped after)."""
+    handler = functools.partial(QuietHandler, directory=str(sets))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_sets_over_http_are_verified_and_capped(
+    paths: Paths, sets: Path, http_sets: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good_set(sets / "base.tgz")
+    write_sums(sets)
+    good_set(sets / "base.tgz", Member("./etc/backdoor", data=b"x"))
+    assert_refused(bootstrap(http_sets), "set base.tgz: SHA512 mismatch")
+    cap = rootfs.MAX_SET_BYTES
+    monkeypatch.setattr(rootfs, "MAX_SET_BYTES", 100)
+    assert_refused(bootstrap(http_sets), "base.tgz: larger than 100 bytes")
+    monkeypatch.setattr(rootfs, "MAX_SET_BYTES", cap)
+    write_sums(sets)
+    result = bootstrap(http_sets)
+    assert result.exit_code == 0, result.stderr
+    assert (paths.base("10.1", "amd64") / "etc/backdoor").exists()
 
 
 def test_no_verify_imports_with_a_warning(paths: Paths, sets: Path) -> None:
