@@ -188,6 +188,9 @@ def import_sets(
         return base, []
     sums: dict[str, str] | None = None
     base.parent.mkdir(parents=True, exist_ok=True)
+    # Bases hold set-id programs (and, unverified, whatever a set holds):
+    # host users have no business there; cells reach them through mounts.
+    os.chmod(base.parent, 0o700)
     with tempfile.TemporaryDirectory(dir=base.parent, prefix=".import-") as tmp:
         work = Path(tmp) / "tree"
         if base.is_dir():
@@ -203,6 +206,7 @@ def import_sets(
                 sums = _read_sums(source) if sums is None else sums
                 _verify(path, digest, sums, source)
             _extract(path, work)
+        os.chmod(work, 0o755)  # whatever a set's "." member said
         _write_marker(work, have + missing)
         old = Path(tmp) / "old"
         if base.is_dir():

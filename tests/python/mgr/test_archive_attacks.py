@@ -426,6 +426,36 @@ def test_sets_keep_set_id_programs_links_and_absolute_symlinks(paths: Paths, set
     assert json.loads((base / ".cells-base.json").read_text()) == {"sets": ["base", "etc"]}
 
 
+def test_bases_are_out_of_host_users_reach(paths: Paths, sets: Path) -> None:
+    good_set(sets / "base.tgz")
+    write(
+        [
+            Member("./", "dir", mode=0o777),
+            Member("./etc", "dir", mode=0o755),
+            Member("./etc/passwd"),
+        ],
+        sets / "etc.tgz",
+    )
+    write_sums(sets)
+    old = os.umask(0)
+    try:
+        result = bootstrap(sets)
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    base = paths.base("10.1", "amd64")
+    assert stat.S_IMODE(base.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(base.stat().st_mode) == 0o755
+
+
+def test_an_unreadable_archive_is_one_line(cells: Paths) -> None:
+    backup_id, d = make_backup(cells)
+    (d / "overlay.tar.gz").write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4)
+    before = snapshot(cells.cells_dir)
+    assert_refused(run("backup", "restore", backup_id, "--yes"), "overlay.tar.gz: not a readable")
+    assert snapshot(cells.cells_dir) == before
+
+
 def test_a_set_that_differs_from_sha512_is_refused(paths: Paths, sets: Path) -> None:
     good_set(sets / "base.tgz")
     write_sums(sets)
