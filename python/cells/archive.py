@@ -403,7 +403,7 @@ def extract(archive: Path, into: Path, policy: Policy) -> list[str]:
         raise UnsafeArchive(f"{archive.name}: {where}: {e}") from None
     except UnsafeArchive as e:
         raise UnsafeArchive(f"{archive.name}: {e}") from None
-    except (tarfile.TarError, EOFError, ValueError, OverflowError) as e:
+    except (tarfile.TarError, EOFError, ValueError, OverflowError, RecursionError) as e:
         raise ArchiveError(f"{archive.name}: not a readable tar archive: {e}") from None
     except OSError as e:
         if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):

@@ -78,6 +78,8 @@ def _tar(src: Path, dest: Path, skip: set[str]) -> None:
             archive.write_tree(src, f, skip)
     except OSError as e:
         raise BackendError(f"cannot archive {src}: {e.strerror or e}") from None
+    except RecursionError:
+        raise BackendError(f"cannot archive {src}: directories nested too deep") from None
 
 
 def _read_json(path: Path) -> Any:

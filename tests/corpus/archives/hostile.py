@@ -163,6 +163,21 @@ def cases(host_file: Path, host_dir: Path) -> list[Case]:
 BOMB = Case("size-bomb", (_d("./var"), Member("./var/zeros", data=bytes(8 << 20))), "./var/zeros")
 
 
+def pax_chain(path: Path, n: int = 5000) -> Path:
+    """`n` pax headers in a row before one member: tarfile reads the chain
+    recursively (a RecursionError once escaped as a traceback)."""
+    raw = io.BytesIO()
+    record = b"11 path=a\n"
+    for _ in range(n):
+        info = tarfile.TarInfo("x")
+        info.type, info.size = tarfile.XHDTYPE, len(record)
+        raw.write(info.tobuf(tarfile.USTAR_FORMAT) + record + bytes(512 - len(record)))
+    raw.write(tarfile.TarInfo("y").tobuf(tarfile.USTAR_FORMAT) + bytes(1024))
+    with open(path, "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
+        gz.write(raw.getvalue())
+    return path
+
+
 def write(members: tuple[Member, ...] | list[Member], path: Path) -> Path:
     """A gzip'd tar of `members`, byte for byte the same on every run."""
     raw = io.BytesIO()
@@ -192,6 +207,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for case in [*cases(host, host.parent), BOMB]:
         write(case.members, out / f"{case.name}.tar.gz")
+    pax_chain(out / "pax-chain.tar.gz")
     return 0
 
 

@@ -453,6 +453,8 @@ def test_an_unreadable_archive_is_one_line(cells: Paths) -> None:
     (d / "overlay.tar.gz").write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4)
     before = snapshot(cells.cells_dir)
     assert_refused(run("backup", "restore", backup_id, "--yes"), "overlay.tar.gz: not a readable")
+    hostile.pax_chain(d / "overlay.tar.gz")
+    assert_refused(run("backup", "restore", backup_id, "--yes"), "overlay.tar.gz: not a readable")
     assert snapshot(cells.cells_dir) == before
 
 
