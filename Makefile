@@ -90,8 +90,8 @@ ktest-bench: venv ktest-inputs
 	$(KTEST) bench $(KTEST_IN)
 
 lint: venv
-	$(VENV)/bin/ruff check python tests/python ci bench
-	$(VENV)/bin/ruff format --check python tests/python ci bench
+	$(VENV)/bin/ruff check python tests/python tests/corpus ci bench
+	$(VENV)/bin/ruff format --check python tests/python tests/corpus ci bench
 	$(VENV)/bin/mypy
 
 test-py: venv

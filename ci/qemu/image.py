@@ -2,24 +2,24 @@
 
 The project tree travels as an ISO 9660 image with Rock Ridge (modes, long
 names and symlinks kept; made with genisoimage, mkisofs or xorriso -- anita
-itself needs genisoimage or mkisofs on Linux, see anita_iso_tool()) attached
-as a CD, or, when no ISO tool is installed, as a tar archive written to a raw
-disk (pure Python) that the guest unpacks with `tar xf /dev/rwd1d`.  Results
-come back the way anita brings its own: the guest writes a tar archive
-straight onto a zeroed scratch disk and the host reads it with tarfile.  The
-archive is untrusted: only plain files and directories with relative names
-are written, each opened without following links, inside the results
-directory (no `extractall`, whose `filter=` Python 3.11.2 lacks).
+itself needs genisoimage or mkisofs on Linux, see anita_iso_tool()) attached as a CD, or, when no
+ISO tool is installed, as a tar archive written to a raw disk (pure Python)
+that the guest unpacks with `tar xf /dev/rwd1d`.  Results come back the way
+anita brings its own: the guest writes a tar archive straight onto a zeroed
+scratch disk and the host reads it with cells.archive, the project's one
+extraction routine, so a hostile guest cannot write outside the results
+directory (and no tarfile extraction filter, absent before Python 3.11.4,
+is needed).
 Called by ci.qemu.run; tested in ci/qemu/tests/test_image.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -245,7 +245,8 @@ def read_results(image: Path, dest: Path, max_bytes: int = RESULTS_MAX_BYTES) ->
 
     An image that still holds only zeros means the guest never saved its
     results: that is an error, not an empty result.  The archive is
-    untrusted: see _extract().
+    untrusted: cells.archive writes only its plain files and directories,
+    never through a link, under dest, with a cap on the total size.
     """
     with open(image, "rb") as fh:
         head = fh.read(512)
@@ -254,78 +255,23 @@ def read_results(image: Path, dest: Path, max_bytes: int = RESULTS_MAX_BYTES) ->
             f"ci/qemu: no results on the scratch disk {image}: the guest did not"
             " reach the save step; see console.log next to it"
         )
+    from cells.archive import Policy, extract
+    from cells.errors import ArchiveError
+
     dest.mkdir(parents=True, exist_ok=True)
+    # Into a fresh directory first: a refused archive leaves nothing in dest.
+    staging = Path(tempfile.mkdtemp(prefix=".results-", dir=dest))
     try:
-        with tarfile.open(image, "r:") as tar:
-            return _extract(tar, dest, max_bytes)
-    except (tarfile.TarError, OSError, ValueError) as exc:
+        names = extract(image, staging, Policy(max_bytes=max_bytes, plain_only=True))
+        for entry in sorted(os.listdir(staging)):
+            old = dest / entry
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            elif old.exists() or old.is_symlink():
+                old.unlink()
+            os.rename(staging / entry, old)
+        return names
+    except (ArchiveError, OSError) as exc:
         raise HarnessError(f"ci/qemu: cannot read the results tar on {image}: {exc}") from None
-
-
-def _member_parts(name: str) -> tuple[str, ...]:
-    """The path components of a member name, or ValueError if it could escape."""
-    if name.startswith("/") or "\0" in name:
-        raise ValueError(f"member {name!r}: absolute or NUL in its name")
-    parts = tuple(p for p in name.split("/") if p not in ("", "."))
-    if not parts or ".." in parts:
-        raise ValueError(f"member {name!r}: empty or leaves the results directory")
-    return parts
-
-
-def _extract(tar: tarfile.TarFile, dest: Path, max_bytes: int) -> list[str]:
-    """Write the archive's plain files and directories under dest, nothing else.
-
-    Links, devices, FIFOs, absolute names and ".." are refused (the whole
-    archive, before anything is written); modes are ours (0644/0755), not
-    the guest's; every directory and file is opened relative to dest's
-    descriptor without following symlinks, so nothing already on disk
-    can redirect a write; the total size is capped.
-    """
-    members = tar.getmembers()
-    plan: list[tuple[tuple[str, ...], tarfile.TarInfo]] = []
-    total = 0
-    for m in members:
-        parts = _member_parts(m.name)
-        if not (m.isreg() or m.isdir()):
-            raise ValueError(f"member {m.name!r}: not a plain file or directory")
-        total += m.size if m.isreg() else 0
-        if total > max_bytes:
-            raise ValueError(f"more than {max_bytes} bytes of results")
-        plan.append((parts, m))
-    root = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        for parts, m in plan:
-            dirs = parts if m.isdir() else parts[:-1]
-            parent = _open_dirs(root, dirs)
-            try:
-                if m.isreg():
-                    _write_member(tar, m, parent, parts[-1])
-            finally:
-                os.close(parent)
     finally:
-        os.close(root)
-    return [m.name for m in members]
-
-
-def _open_dirs(root: int, dirs: Sequence[str]) -> int:
-    """Open (making as needed) root/dirs..., never through a symlink."""
-    fd = os.dup(root)
-    for d in dirs:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(d, 0o755, dir_fd=fd)
-        try:
-            nxt = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        finally:
-            os.close(fd)
-        fd = nxt
-    return fd
-
-
-def _write_member(tar: tarfile.TarFile, m: tarfile.TarInfo, parent: int, name: str) -> None:
-    src = tar.extractfile(m)
-    if src is None:
-        raise ValueError(f"member {m.name!r}: no data")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(name, flags, 0o644, dir_fd=parent)
-    with src, os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(src, out)
+        shutil.rmtree(staging, ignore_errors=True)

@@ -60,6 +60,15 @@ class ModuleNotLoaded(CellsError):
     errno = _errno.ENOENT
 
 
+class ArchiveError(InvalidArgument):
+    """An archive (backup, release set) that cannot be read or extracted."""
+
+
+class UnsafeArchive(ArchiveError):
+    """An archive member refused by the extraction policy: it would reach
+    outside the destination, or make what the policy forbids."""
+
+
 class BackendError(CellsError):
     """Any other failure of a backend (I/O, unexpected errno)."""
 

@@ -146,7 +146,7 @@ class MetricsServer:
         try:
             try:
                 request = await asyncio.wait_for(self._head(reader), self.timeout)
-            except (asyncio.TimeoutError, ValueError, asyncio.LimitOverrunError, OSError):
+            except (TimeoutError, ValueError, asyncio.LimitOverrunError, OSError):
                 return  # too slow, too long or gone: close without a word
             if writer not in self._open:
                 return  # evicted meanwhile

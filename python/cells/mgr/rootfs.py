@@ -2,7 +2,8 @@
 
 A base is built once per release/arch from NetBSD release sets (base.tgz
 or base.tar.xz, etc.tgz, optional others) taken from a local directory or
-a URL, under `<cells dir>/base/RELEASE-ARCH`.  A cell's root
+a URL, under `<cells dir>/base/RELEASE-ARCH`; each set is checked against
+the release's SHA512 file and extracted by `cells.archive`.  A cell's root
 (`<cells dir>/cells/NAME/root`) holds its own writable files (etc, var,
 root, home, tmp: seeded from the base once, never overwritten), the base's
 system directories made visible read-only (null mounts on NetBSD, copies
@@ -15,18 +16,21 @@ onto verified directories).  Callers: bootstrap, apply.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import socket
-import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
-from cells.errors import CellsError, NotFound
+from cells import archive
+from cells.errors import CellsError, InvalidArgument, NotFound
 from cells.mgr import mountpoint
 from cells.mgr.facts import ROOT_MARKER, root_digest
 from cells.mgr.host import RO_DIRS, Host
@@ -43,37 +47,109 @@ class SetsError(CellsError):
     pass
 
 
-def _fetch(source: str, name: str, into: Path) -> Path:
-    """Find or download one set; returns a local file."""
-    parsed = urllib.parse.urlparse(source)
-    if parsed.scheme in ("http", "https", "ftp", "file"):
+#: The release's digest file next to the sets (NetBSD's distrib/sets/makesums
+#: writes it with `cksum -a sha512`: lines `SHA512 (base.tgz) = <hex>`).
+SUMS_FILE = "SHA512"
+MAX_SUMS = 1 << 20
+_SUM_LINE = re.compile(r"SHA512 \((?P<name>[^()/]+)\) = (?P<hex>[0-9a-fA-F]{128})")
+_GNU_LINE = re.compile(r"(?P<hex>[0-9a-fA-F]{128}) [ *](?P<name>[^/]+)")
+_SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_CHUNK = 1 << 20
+#: A download that goes on past this is not a set (base.tar.xz is ~100 MB).
+MAX_SET_BYTES = 16 << 30
+
+
+def _is_url(source: str) -> bool:
+    return urllib.parse.urlparse(source).scheme in ("http", "https", "ftp", "file")
+
+
+def _copy_hashing(src: IO[bytes], dest: IO[bytes], what: str) -> str:
+    h, size = hashlib.sha512(), 0
+    while chunk := src.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_SET_BYTES:
+            raise SetsError(f"{what}: larger than {MAX_SET_BYTES} bytes; not a release set")
+        h.update(chunk)
+        dest.write(chunk)
+    return h.hexdigest()
+
+
+def _fetch(source: str, name: str, into: Path) -> tuple[Path, str]:
+    """Find or download one set; returns a local file and its SHA512."""
+    if _is_url(source):
         errors = []
         for suffix in SET_SUFFIXES:
             url = source.rstrip("/") + "/" + name + suffix
             dest = into / (name + suffix)
             try:
                 with urllib.request.urlopen(url, timeout=60) as r, open(dest, "wb") as f:
-                    shutil.copyfileobj(r, f)
-                return dest
+                    return dest, _copy_hashing(r, f, url)
             except (OSError, ValueError) as e:
                 errors.append(f"{url}: {e}")
         raise SetsError(f"set {name}: cannot download ({'; '.join(errors)})")
     for suffix in SET_SUFFIXES:
         path = Path(source) / (name + suffix)
         if path.is_file():
-            return path
+            # Copied while hashed: what is extracted is what was checked.
+            dest = into / path.name
+            try:
+                with open(path, "rb") as f, open(dest, "wb") as out:
+                    return dest, _copy_hashing(f, out, str(path))
+            except OSError as e:
+                raise SetsError(f"set {name}: cannot read {path}: {e.strerror}") from None
     raise SetsError(
         f"set {name}: no {name}.tgz or {name}.tar.xz in {source}; "
         "give --sets a directory or URL holding the release sets"
     )
 
 
-def _extract(archive: Path, dest: Path) -> None:
+def parse_sums(text: str) -> dict[str, str]:
+    """File name -> lower-case hex digest from a SHA512 file (BSD `cksum -a
+    sha512` lines; GNU `sha512sum` lines are read too)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        m = _SUM_LINE.fullmatch(line.strip()) or _GNU_LINE.fullmatch(line.strip())
+        if m is not None:
+            out[m["name"]] = m["hex"].lower()
+    return out
+
+
+def _read_sums(source: str) -> dict[str, str]:
+    where = source.rstrip("/") + "/" + SUMS_FILE
     try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest, filter="tar")
-    except (tarfile.TarError, OSError, EOFError) as e:
-        raise SetsError(f"{archive.name}: cannot extract: {e}") from None
+        if _is_url(source):
+            with urllib.request.urlopen(where, timeout=60) as r:
+                data = r.read(MAX_SUMS + 1)
+        else:
+            with open(where, "rb") as f:
+                data = f.read(MAX_SUMS + 1)
+    except (OSError, ValueError) as e:
+        why = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
+        raise SetsError(
+            f"cannot verify the sets: no {SUMS_FILE} at {where} ({why}); "
+            "give --no-verify to import them unchecked"
+        ) from None
+    if len(data) > MAX_SUMS:
+        raise SetsError(f"{where}: larger than {MAX_SUMS} bytes; not a release's {SUMS_FILE}")
+    return parse_sums(data.decode("utf-8", "replace"))
+
+
+def _verify(path: Path, digest: str, sums: dict[str, str], source: str) -> None:
+    want = sums.get(path.name)
+    if want is None:
+        raise SetsError(
+            f"set {path.name}: not listed in {source.rstrip('/')}/{SUMS_FILE}; "
+            "refused (give --no-verify to import it unchecked)"
+        )
+    if want != digest:
+        raise SetsError(
+            f"set {path.name}: SHA512 mismatch (the release says {want[:16]}..., "
+            f"the file is {digest[:16]}...); refused"
+        )
+
+
+def _extract(path: Path, dest: Path) -> None:
+    archive.extract(path, dest, archive.RELEASE_SET)
 
 
 def read_base(base: Path) -> list[str]:
@@ -84,25 +160,59 @@ def read_base(base: Path) -> list[str]:
     return [str(s) for s in sets]
 
 
+def _write_marker(tree: Path, sets: list[str]) -> None:
+    """The base's marker, created afresh: a set may not plant it (a symlink
+    there would make this write land on a host file)."""
+    if os.path.lexists(tree / BASE_MARKER):
+        raise SetsError(f"a set holds {BASE_MARKER}, a name cellmgr keeps for itself; refused")
+    fd = os.open(tree / BASE_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps({"sets": sets}) + "\n")
+
+
 def import_sets(
-    paths: Paths, source: str, release: str, arch: str, sets: Sequence[str] = ("base", "etc")
+    paths: Paths,
+    source: str,
+    release: str,
+    arch: str,
+    sets: Sequence[str] = ("base", "etc"),
+    *,
+    verify: bool = True,
 ) -> tuple[Path, list[str]]:
-    """Build (or complete) the base for release/arch; returns it and the sets added."""
+    """Build (or complete) the base for release/arch; returns it and the sets
+    added.  Each set is checked against the release's SHA512 file unless
+    `verify` is false, and extracted by `cells.archive` (set-id programs
+    kept, devices refused) into a copy that replaces the base when complete."""
+    for what, value in (("release", release), ("arch", arch), *(("set", s) for s in sets)):
+        if not _SET_NAME.fullmatch(value):
+            raise InvalidArgument(f"{what} {value!r}: only letters, digits, '.', '_' and '-'")
     base = paths.base(release, arch)
     have = read_base(base)
     missing = [s for s in sets if s not in have]
     if not missing:
         return base, []
+    sums: dict[str, str] | None = None
     base.parent.mkdir(parents=True, exist_ok=True)
+    # Bases hold set-id programs (and, unverified, whatever a set holds):
+    # host users have no business there; cells reach them through mounts.
+    os.chmod(base.parent, 0o700)
     with tempfile.TemporaryDirectory(dir=base.parent, prefix=".import-") as tmp:
         work = Path(tmp) / "tree"
         if base.is_dir():
             shutil.copytree(base, work, symlinks=True)
+            (work / BASE_MARKER).unlink(missing_ok=True)
         else:
             work.mkdir()
+        downloads = Path(tmp) / "sets"
+        downloads.mkdir()
         for name in missing:
-            _extract(_fetch(source, name, Path(tmp)), work)
-        (work / BASE_MARKER).write_text(json.dumps({"sets": have + missing}) + "\n")
+            path, digest = _fetch(source, name, downloads)
+            if verify:
+                sums = _read_sums(source) if sums is None else sums
+                _verify(path, digest, sums, source)
+            _extract(path, work)
+        os.chmod(work, 0o755)  # whatever a set's "." member said
+        _write_marker(work, have + missing)
         old = Path(tmp) / "old"
         if base.is_dir():
             base.rename(old)

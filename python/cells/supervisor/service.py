@@ -417,7 +417,7 @@ class ServiceRunner:
         watch = reaper.watch(spawned.proc, hold=True)
         try:
             await asyncio.wait_for(asyncio.shield(watch.exited), check.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             signal_group(watch.pid, signal.SIGKILL)
             reaper.signal(watch, signal.SIGKILL)
             await watch.exited

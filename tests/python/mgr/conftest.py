@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 _PY = Path(__file__).resolve().parents[3] / "python"
-if str(_PY) not in sys.path:
-    sys.path.insert(0, str(_PY))
+#: The hostile archives (tests/corpus/archives/hostile.py), importable as `hostile`.
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "archives"
+for _dir in (_PY, CORPUS):
+    if str(_dir) not in sys.path:
+        sys.path.insert(0, str(_dir))
 
 from cells.mgr.paths import Paths  # noqa: E402
 

@@ -10,6 +10,7 @@ import yaml
 from cells.cli.mgr import cli
 from cells.mgr.paths import Paths
 from click.testing import CliRunner, Result
+from hostile import write_sums
 from jsonschema import Draft202012Validator
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -164,6 +165,7 @@ def test_bootstrap_imports_sets(paths: Paths, tmp_path: Path) -> None:
             info = tarfile.TarInfo(member)
             info.size = 1
             tar.addfile(info, io.BytesIO(b"x"))
+    write_sums(sets)
     result = run("bootstrap", "--release", "10.1", "--arch", "amd64", "--sets", str(sets))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"{paths.base('10.1', 'amd64')}\n"

@@ -16,6 +16,7 @@ from cells.mgr.host import SimHost
 from cells.mgr.model import cell_from_doc
 from cells.mgr.paths import Paths
 from cells.mgr.rootfs import SetsError, build_root, import_sets, read_base
+from hostile import write_sums
 
 
 def make_set(path: Path, files: dict[str, str], mode: str = "w:gz") -> None:
@@ -42,6 +43,7 @@ def sets(tmp_path: Path) -> Path:
         {"etc/passwd": "root:*:0:0::/root:/bin/sh\n", "etc/rc.conf": "rc_configured=YES\n"},
     )
     make_set(d / "comp.tgz", {"usr/bin/cc": "cc\n"})
+    write_sums(d)
     return d
 
 

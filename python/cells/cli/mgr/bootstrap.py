@@ -44,6 +44,11 @@ _ARCH = {"x86_64": "amd64", "aarch64": "evbarm", "i686": "i386", "i386": "i386"}
     help="Where the module is made persistent.",
 )
 @click.option("--no-module", is_flag=True, help="Do not load or persist the module.")
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Do not check the sets against the release's SHA512 file (warns).",
+)
 @pass_mgr
 def bootstrap(
     app: MgrApp,
@@ -53,11 +58,14 @@ def bootstrap(
     set_names: tuple[str, ...],
     modules_conf: str,
     no_module: bool,
+    no_verify: bool,
 ) -> None:
     """Prepare this host: secmodel_cell loaded now and at boot, and a shared
     read-only base for RELEASE/ARCH built from the release sets.
 
     Both steps are idempotent: run it again to add sets or after an upgrade.
+    Each set is checked against the SHA512 file next to it (as NetBSD
+    publishes it) and refused on a mismatch or when it is not listed.
 
     \b
     Examples:
@@ -89,10 +97,12 @@ def bootstrap(
     missing = {"base", "etc"} - set(set_names)
     if missing:
         app.abort(f"--set must include {' and '.join(sorted(missing))}", 2)
+    if no_verify:
+        app.note(f"warning: --no-verify: the sets from {source} are not checked against SHA512")
     wanted = [s for s in set_names if s not in read_base(paths.base(release, arch))]
     step = f"importing sets {', '.join(wanted)} from {source}" if wanted else "checking the base"
     with working(app, step):
-        base, added = import_sets(paths, source, release, arch, set_names)
+        base, added = import_sets(paths, source, release, arch, set_names, verify=not no_verify)
     app.out(str(base))
     app.note(
         f"base {release}/{arch}: "
