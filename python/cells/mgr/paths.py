@@ -86,6 +86,12 @@ class Paths:
     def cell_dir(self, name: str) -> Path:
         return self.cells_dir / "cells" / name
 
+    def holders(self) -> tuple[Path, ...]:
+        """The directories holding cell roots and volumes: what a cell
+        writes there (a setuid-root program, say) must not be reachable by
+        host users, so they are 0700 (`cells.private.private_dir`)."""
+        return (self.cells_dir / "cells", self.cells_dir / "volumes")
+
     def root(self, name: str) -> Path:
         """The directory the cell is chrooted to; its writable files live here."""
         return self.cell_dir(name) / "root"

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from cells import archive
+from cells import archive, private
 from cells.errors import CellsError, InvalidArgument, NotFound
 from cells.mgr import mountpoint
 from cells.mgr.facts import ROOT_MARKER, root_digest
@@ -266,6 +266,7 @@ def build_root(paths: Paths, host: Host, cell: Cell) -> Path:
                 f"cell {cell.name}: base {base.name} lacks sets {', '.join(absent)}; "
                 "import them with cellmgr bootstrap --sets"
             )
+    private.private_dir(paths.holders()[0])
     root.mkdir(parents=True, exist_ok=True)
     marker = paths.cell_dir(cell.name) / ROOT_MARKER
     marker.unlink(missing_ok=True)

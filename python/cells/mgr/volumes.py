@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from cells import private
 from cells.errors import CellsError, InvalidArgument
 from cells.mgr import mountpoint
 from cells.mgr.facts import owner_ids
@@ -36,7 +37,7 @@ def ensure_volume(paths: Paths, vol: Volume) -> None:
                 f"volume {vol.name}: owner {vol.owner!r} is not a user "
                 "on this host; create it or fix the manifest"
             )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.private_dir(path.parent)
     try:
         with Dir.open(path.parent) as top, top.sub(vol.name, create=True, mode=0o700) as d:
             if ids is not None:

@@ -252,3 +252,30 @@ def test_cellmgr_status_and_stop_refuse_a_fake_daemon(
         assert (result.exit_code, result.stdout) == (1, ""), result.stderr
         assert result.stderr.count("\n") == 1 and "refusing to talk to" in result.stderr
         assert sent() == 0
+
+
+def test_cell_roots_and_volumes_are_out_of_host_users_reach(tmp_path: Path) -> None:
+    """A cell's root can hold a setuid-root program the cell made; a host user
+    who could walk to it would run it as root on the host.  The directories
+    holding roots and volumes are 0700, also under umask 000 and when they
+    were made loose before."""
+    from cells.kernel import open_kernel
+    from cells.mgr.apply import Manager
+    from cells.mgr.host import SimHost
+
+    paths = paths_in(tmp_path)
+    paths.config_dir.mkdir(parents=True)
+    (paths.config_dir / "web.yaml").write_text(
+        "kind: Volume\nname: data\n---\nkind: Cell\nname: web\nmounts: [data:/data:rw]\n"
+    )
+    (paths.cells_dir / "cells").mkdir(parents=True)
+    (paths.cells_dir / "cells").chmod(0o755)
+    with umask(0):
+        manager = Manager(paths, open_kernel("sim", paths.state_dir), SimHost())
+        try:
+            assert manager.apply().ok
+        finally:
+            manager.close()
+    for holder in paths.holders():
+        assert stat.S_IMODE(holder.stat().st_mode) == 0o700, holder
+    assert paths.root("web").is_dir() and paths.volume("data").is_dir()
