@@ -109,8 +109,21 @@ def ssh_config_path() -> str:
     return os.path.expanduser("~/.ssh/config")
 
 
+def _import_paramiko() -> None:
+    """Import paramiko without `invoke`, which it loads only to run ssh_config
+    `Match exec` lines (a tenth of a second of start-up we do not spend;
+    such lines then fail with paramiko's own message)."""
+    if "paramiko" not in sys.modules and "invoke" not in sys.modules:
+        sys.modules["invoke"] = None  # type: ignore[assignment]
+        try:
+            import paramiko  # noqa: F401
+        finally:
+            del sys.modules["invoke"]
+
+
 def resolve(spec: str, config_path: str | None = None) -> Target:
     """The target of `spec` after ~/.ssh/config; what the command line says wins."""
+    _import_paramiko()
     import paramiko
 
     user, host, port = parse_spec(spec)
@@ -366,15 +379,24 @@ class Session:
 
         `stdin` (when given) is copied to the command until EOF.  Ctrl-C
         sends SIGINT to the command and waits INTERRUPT_GRACE seconds for
-        it to exit; a second Ctrl-C, or the grace running out, closes the
-        channel (exit 130).  A lost connection raises ConnectionDropped."""
-        chan = self.open_channel(command, pty=pty)
+        it to exit; a second Ctrl-C, or the grace running out, sends
+        SIGTERM and closes the channel (exit 130).  On a pseudo-terminal
+        Ctrl-C is just a byte for the host's terminal.  A lost connection
+        raises ConnectionDropped."""
+        chan = self.open_channel(command if pty else with_pid(command), pty=pty)
         if on_open is not None:
             on_open(chan)
         try:
-            return _Pump(self, chan, stdout, stderr, stdin).run()
+            return _Pump(self, chan, stdout, stderr, stdin, pid_header=pty is None).run()
         finally:
             chan.close()
+
+    def kill(self, pid: int, sig: str) -> None:
+        """Send `sig` to process `pid` on the host (best effort, no wait)."""
+        with contextlib.suppress(Exception):
+            self.transport.open_session(timeout=CONNECT_TIMEOUT).exec_command(
+                f"kill -{sig} {int(pid)}"
+            )
 
     def capture(self, command: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
         """Run `command` with its output kept: (status, stdout, stderr)."""
@@ -403,11 +425,16 @@ class _Pump:
         stdout: IO[bytes],
         stderr: IO[bytes],
         stdin: IO[bytes] | None,
+        *,
+        pid_header: bool,
     ) -> None:
         self.session, self.chan = session, chan
         self.stdout, self.stderr, self.stdin = stdout, stderr, stdin
         self.interrupted_at: float | None = None
         self.stdin_fd = _fileno(stdin)
+        #: Until the header line is read: the stderr bytes that may hold it.
+        self.header: bytearray | None = bytearray() if pid_header else None
+        self.pid: int | None = None
 
     def run(self) -> int:
         chan = self.chan
@@ -425,14 +452,14 @@ class _Pump:
                     break
             except KeyboardInterrupt:
                 if self.interrupted_at is not None:
-                    return 130
+                    return self._give_up()
                 self.interrupted_at = time.monotonic()
-                _send_signal(chan, "INT")
+                self._interrupt()
             if (
                 self.interrupted_at is not None
                 and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE
             ):
-                return 130
+                return self._give_up()
         self._drain()
         if chan.exit_status_ready() and chan.exit_status >= 0:
             return int(chan.exit_status)
@@ -451,7 +478,12 @@ class _Pump:
         fds: list[Any] = [chan]
         if self.stdin_fd is not None:
             fds.append(self.stdin_fd)
-        ready, _, _ = select.select(fds, [], [], 1.0)
+        if chan.eof_received and self.stdin_fd is None:
+            # Output is over; only the exit status is to come.
+            chan.status_event.wait(1.0)
+            ready: list[Any] = []
+        else:
+            ready, _, _ = select.select(fds, [], [], 1.0)
         self._drain()
         if self.stdin_fd is not None and self.stdin_fd in ready:
             data = os.read(self.stdin_fd, 32768)
@@ -465,12 +497,54 @@ class _Pump:
         done = chan.closed or (chan.eof_received and chan.exit_status_ready())
         return bool(done or not self.session.alive)
 
+    def _interrupt(self) -> None:
+        """SIGINT to the command: by its pid when the wrapper told it (sshd
+        refuses "signal" requests for root logins), else by the protocol."""
+        if self.pid is not None:
+            self.session.kill(self.pid, "INT")
+        else:
+            _send_signal(self.chan, "INT")
+
+    def _give_up(self) -> int:
+        if self.pid is not None:
+            self.session.kill(self.pid, "TERM")
+        return 130
+
     def _drain(self) -> None:
         chan = self.chan
         while chan.recv_ready():
             _write(self.stdout, chan.recv(65536))
         while chan.recv_stderr_ready():
-            _write(self.stderr, chan.recv_stderr(65536))
+            self._stderr(chan.recv_stderr(65536))
+        if chan.closed and self.header:
+            self._stderr(b"", final=True)
+
+    def _stderr(self, data: bytes, *, final: bool = False) -> None:
+        if self.header is None:
+            _write(self.stderr, data)
+            return
+        self.header += data
+        line, nl, rest = bytes(self.header).partition(b"\n")
+        if not nl and not final and len(self.header) < 64:
+            return
+        self.header = None
+        if nl and line.startswith(PID_TAG) and line[len(PID_TAG) :].isdigit():
+            self.pid = int(line[len(PID_TAG) :])
+            _write(self.stderr, rest)
+        else:
+            _write(self.stderr, bytes(line + nl + rest))
+
+
+PID_TAG = b"cells-remote-pid "
+
+
+def with_pid(command: str) -> str:
+    """`command` run by sh(1) that first says its pid on stderr (taken out
+    again by the pump), whatever the login shell of the user on the host."""
+    import shlex
+
+    inner = f'echo "{PID_TAG.decode()}$$" >&2 && exec {command}'
+    return f"exec /bin/sh -c {shlex.quote(inner)}"
 
 
 def _fileno(stream: IO[bytes] | None) -> int | None:

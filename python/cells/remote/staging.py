@@ -5,9 +5,10 @@ loader reads them) are uploaded by SFTP into a fresh private directory on
 the host (mode 0700, a random name under /tmp, created with mkdir so an
 existing name is never reused), the command runs there with
 `--config-dir` pointing at it, and the directory is removed afterwards.
-`apply` always goes through a saved plan: the plan is made on the host
-(`plan --out`), shown and confirmed here, and exactly that plan is applied
-(`apply --plan`: the host refuses it if anything changed in between).
+An `apply` that asks first goes through a saved plan: the plan is made on
+the host (`plan --out`), shown and confirmed here, and exactly that plan
+is applied (`apply --plan`: the host refuses it if anything changed in
+between); `apply --yes` and `apply --plan FILE` run as they would locally.
 The staging path is replaced by the local config dir in what the host
 prints, so messages name the operator's files.  Callers: cells.remote.run.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import stat
 import sys
 from pathlib import Path
@@ -109,9 +109,23 @@ class Stage:
             out.write(data)
 
     def remove(self) -> None:
-        if self.path and self.session.alive:
-            self.session.capture(f"rm -rf -- {shlex.quote(self.path)}")
-        self.sftp.close()
+        """Remove the staging directory (by SFTP: no process on the host)."""
+        try:
+            if self.path and self.session.alive:
+                self._rmtree(self.path)
+        except OSError:
+            pass  # gone with the connection; /tmp is cleaned by the host
+        finally:
+            self.sftp.close()
+
+    def _rmtree(self, path: str) -> None:
+        for entry in self.sftp.listdir_attr(path):
+            child = f"{path}/{entry.filename}"
+            if entry.st_mode is not None and stat.S_ISDIR(entry.st_mode):
+                self._rmtree(child)
+            else:
+                self.sftp.remove(child)
+        self.sftp.rmdir(path)
 
 
 def staged(session: Session, split: Split) -> int:
@@ -206,21 +220,23 @@ def _apply(run: _Runner, stage: Stage, args: list[str]) -> int:
             return fail("cellmgr", f"{plan_file}: {e.strerror or e}")
         run.replace(remote, plan_file)
         return run.show(run.capture(["apply", "--plan", remote, *rest]))
+    if yes:
+        # What a local 'apply --yes' does: plan under the apply lock, apply.
+        return run.show(run.capture(["apply", *rest]))
     status, out, err = run.capture(["plan", "--out", remote, "--detailed-exitcode", *cells])
     if status not in (0, 2):
         return run.show((status, out, err))
     err = b"".join(
         line for line in err.splitlines(keepends=True) if b"cellmgr: plan saved to " not in line
     )
-    if not yes:
-        if status == 0:  # nothing to do: the plan says so, as a local apply would
-            return run.show((0, out, err))
-        if not sys.stdin.isatty():
-            return fail("cellmgr", "refusing to apply without --yes (stdin is not a terminal)")
-        run.show((0, out, err))
-        import click
+    if status == 0:  # nothing to do: the plan says so, as a local apply would
+        return run.show((0, out, err))
+    if not sys.stdin.isatty():
+        return fail("cellmgr", "refusing to apply without --yes (stdin is not a terminal)")
+    run.show((0, out, err))
+    import click
 
-        if not click.confirm("Apply these actions?", default=False, err=True):
-            return fail("cellmgr", "nothing was applied")
-    keep = [a for a in rest if a not in ("--yes", "-y") and a in flags]
+    if not click.confirm("Apply these actions?", default=False, err=True):
+        return fail("cellmgr", "nothing was applied")
+    keep = [a for a in rest if a in flags]
     return run.show(run.capture(["apply", "--plan", remote, *keep]))
