@@ -64,9 +64,11 @@ def _write_all(fd: int, data: bytes) -> None:
 class Forwarder:
     """A local Unix socket whose connections reach the host's daemon."""
 
-    def __init__(self, session: Session, command: str) -> None:
+    def __init__(self, session: Session, command: str, *, label: str = "") -> None:
         self.session, self.command = session, command
-        self.dir = tempfile.mkdtemp(prefix="cellui-")
+        safe = "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)[:40]
+        # The directory's name shows in cellui's title: it names the host.
+        self.dir = tempfile.mkdtemp(prefix=f"cellui-{safe}-" if safe else "cellui-")
         os.chmod(self.dir, 0o700)
         self.path = os.path.join(self.dir, "cellmgr.sock")
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
