@@ -160,3 +160,23 @@ def test_playbook_over_paramiko(remote: Remote, tmp_path: Path) -> None:
     listed = run([tool("cellctl"), "list", "--json"], dict(os.environ, **host_env(remote.host_dir)))
     (web,) = json.loads(listed.stdout)["cells"]
     assert web["ports"] == [80]
+
+
+def test_the_collection_builds(tmp_path: Path) -> None:
+    galaxy = BIN / "ansible-galaxy"
+    if not galaxy.exists():
+        pytest.skip("needs ansible-galaxy (pip install ansible-core; in the dev extras)")
+    source = REPO / "ansible_collections" / "cells" / "netbsd"
+    built = subprocess.run(
+        [str(galaxy), "collection", "build", str(source), "--output-path", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env=dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "none.cfg")),
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    import tarfile
+
+    with tarfile.open(tmp_path / "cells-netbsd-0.1.0.tar.gz") as tar:
+        names = set(tar.getnames())
+    for module in ("cells_apply", "cells_facts", "cells_kmod"):
+        assert f"plugins/modules/{module}.py" in names
+    assert "MANIFEST.json" in names and not any("tests/output" in n for n in names)
