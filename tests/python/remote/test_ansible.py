@@ -129,6 +129,7 @@ def test_playbook_over_paramiko(remote: Remote, tmp_path: Path) -> None:
         ANSIBLE_COLLECTIONS_PATH=str(REPO),
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_PIPELINING="True",
         ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),
     )
     result = subprocess.run(
