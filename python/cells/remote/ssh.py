@@ -260,15 +260,17 @@ def _open(target: Target, sock: Any, hops: list[Session]) -> Session:
             "someone may be intercepting the connection; if the host was reinstalled, "
             f"remove the old key with 'ssh-keygen -R {_quote_key(target)}' and accept the new one"
         ) from None
-    except paramiko.AuthenticationException:
+    except (paramiko.AuthenticationException, paramiko.SSHException) as e:
         client.close()
+        if not isinstance(e, paramiko.AuthenticationException) and not _no_auth(e):
+            raise RemoteError(f"cannot connect to {target.spec}: {_why(e)}") from None
         tried = ", ".join(keys) if keys else "~/.ssh/id_*"
         raise RemoteError(
             f"{target.user or _local_user()}@{target.key_name}: authentication failed "
             f"(tried the agent and {tried}); add a key with ssh-add or IdentityFile "
             "in ~/.ssh/config"
         ) from None
-    except (paramiko.SSHException, OSError, EOFError) as e:
+    except (OSError, EOFError) as e:
         client.close()
         raise RemoteError(f"cannot connect to {target.spec}: {_why(e)}") from None
     transport = client.get_transport()
@@ -276,6 +278,11 @@ def _open(target: Target, sock: Any, hops: list[Session]) -> Session:
         client.close()
         raise RemoteError(f"cannot connect to {target.spec}: the connection closed")
     return Session(target, client, transport, hops)
+
+
+def _no_auth(e: BaseException) -> bool:
+    """paramiko's way of saying it had no key at all to offer."""
+    return "No authentication methods available" in str(e)
 
 
 def _quote_key(target: Target) -> str:

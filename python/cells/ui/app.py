@@ -285,8 +285,7 @@ class CellUI(App[None]):
     "--remote-command",
     metavar="CMD",
     envvar="CELLS_REMOTE_COMMAND",
-    help="With --host: how to start cellmgr there ({prog} is its name; "
-    "env CELLS_REMOTE_COMMAND).",
+    help="With --host: how to start cellmgr there ({prog} is its name; env CELLS_REMOTE_COMMAND).",
 )
 @click.version_option(package_name="cells", prog_name="cellui")
 @click.pass_context

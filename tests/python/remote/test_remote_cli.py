@@ -7,6 +7,7 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -407,3 +408,28 @@ def test_apply_asks_here_and_applies_exactly_the_plan_shown(remote: Remote, tmp_
     child.close()  # type: ignore[attr-defined]
     assert child.exitstatus == 0  # type: ignore[attr-defined]
     assert names() == ["web"]
+
+
+def test_keys_from_the_agent(remote: Remote, tmp_path: Path) -> None:
+    agent = shutil.which("ssh-agent")
+    if agent is None or shutil.which("ssh-add") is None:
+        pytest.skip("needs ssh-agent and ssh-add (openssh-client)")
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen([agent, "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        wait_for("ssh-agent", sock.exists, 10)
+        env = dict(remote.env, SSH_AUTH_SOCK=str(sock))
+        added = run(["ssh-add", str(remote.sshd.client_key)], env)
+        assert added.returncode == 0, added.stderr
+        with open(remote.home / ".ssh" / "config", "a") as f:
+            f.write(f"Host byagent\n  HostName 127.0.0.1\n  Port {remote.sshd.port}\n\n")
+        result = run([tool("cellctl"), "--host", "byagent", "list", "--json"], env)
+        assert result.returncode == 0, result.stderr
+        # Without the agent there is no key to offer: refused, in one line.
+        without = run([tool("cellctl"), "--host", "byagent", "list"], remote.env)
+        assert without.returncode == 1
+        (line,) = without.stderr.decode().splitlines()
+        assert "authentication failed" in line
+    finally:
+        proc.terminate()
+        proc.wait(10)
