@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -309,6 +310,7 @@ depends_on: [web]
 """
     )
     cfg = ("--config-dir", str(laptop))
+    before = stages()
     proc = subprocess.Popen(
         [tool("cellmgr"), "--host", "flaky", *cfg, "apply", "--yes"],
         env=remote.env,
@@ -337,6 +339,10 @@ depends_on: [web]
     listed = run([tool("cellctl"), "--host", "cellhost", "list", "--json"], remote.env)
     names = [c["name"] for c in json.loads(listed.stdout)["cells"]]
     assert sorted(names) == ["db", "web"]
+    # The cut connection could not remove its staging directory; it is private.
+    for left in stages() - before:
+        assert stat.S_IMODE(os.stat(left).st_mode) == 0o700
+        shutil.rmtree(left)
 
 
 def test_proxyjump_reaches_the_host_through_a_jump_host(remote: Remote) -> None:
