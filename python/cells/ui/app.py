@@ -273,10 +273,25 @@ class CellUI(App[None]):
     envvar="CELLS_SOCKET",
     default=DEFAULT_SOCKET,
     show_default=True,
-    help="The cellmgr daemon's IPC socket (env CELLS_SOCKET).",
+    help="The cellmgr daemon's IPC socket (env CELLS_SOCKET); with --host, on that host.",
+)
+@click.option(
+    "--host",
+    metavar="[USER@]HOST[:PORT]",
+    envvar="CELLS_HOST",
+    help="Watch the daemon on HOST through SSH (env CELLS_HOST).",
+)
+@click.option(
+    "--remote-command",
+    metavar="CMD",
+    envvar="CELLS_REMOTE_COMMAND",
+    help="With --host: how to start cellmgr there ({prog} is its name; env CELLS_REMOTE_COMMAND).",
 )
 @click.version_option(package_name="cells", prog_name="cellui")
-def main(socket_path: str) -> None:
+@click.pass_context
+def main(
+    ctx: click.Context, socket_path: str, host: str | None, remote_command: str | None
+) -> None:
     """Watch and drive the cells of a running `cellmgr daemon`.
 
     \b
@@ -284,9 +299,17 @@ def main(socket_path: str) -> None:
       cellui
       cellui --socket /tmp/cells/cellmgr.sock
       CELLS_SOCKET=/tmp/cells/cellmgr.sock cellui
+      cellui --host admin@web1.example.org
 
     Press ? inside for the keys.
     """
+    if host:
+        from click.core import ParameterSource
+
+        from cells.remote.ui import run_remote
+
+        given = ctx.get_parameter_source("socket_path") == ParameterSource.COMMANDLINE
+        raise SystemExit(run_remote(host, remote_command, socket_path if given else None))
     CellUI(socket_path).run()
 
 

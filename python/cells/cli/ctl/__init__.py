@@ -50,6 +50,7 @@ def _group() -> Any:
     import click
 
     from cells.cli.app import Application, CellsGroup
+    from cells.remote.options import host_options
 
     class CtlGroup(CellsGroup):
         def list_commands(self, ctx: click.Context) -> list[str]:
@@ -91,6 +92,7 @@ def _group() -> Any:
         envvar="CELLS_DEBUG",
         help="Show the traceback of an error.  Env: CELLS_DEBUG.",
     )
+    @host_options
     @click.version_option(__version__, prog_name="cellctl", message="%(prog)s %(version)s")
     @click.pass_context
     def cellctl(ctx: click.Context, backend: str, state_dir: str | None, debug: bool) -> None:
@@ -107,7 +109,30 @@ def main(argv: list[str] | None = None) -> Any:
     if args == ["--version"]:
         sys.stdout.write(f"cellctl {__version__}\n")
         return 0
+    remote = _remote(args)
+    if remote is not None:
+        return remote
     return _loaded(_group).main(args=args, prog_name="cellctl")
+
+
+#: Global options that take a value (see cells.remote.argv).
+VALUE_OPTIONS = frozenset({"--backend", "--state-dir"})
+
+
+def _remote(args: list[str]) -> int | None:
+    """With --host (or CELLS_HOST), run the command line on that host."""
+    import os
+
+    if not os.environ.get("CELLS_HOST") and not any(a.startswith("--host") for a in args):
+        return None
+    from cells.remote.argv import split
+
+    where = split(args, VALUE_OPTIONS)
+    if where.host is None:
+        return None
+    from cells.remote.run import main as run_remote
+
+    return run_remote("cellctl", where)
 
 
 def _loaded(build: Callable[[], Any]) -> Any:

@@ -26,6 +26,7 @@ COMMANDS = {
     "backup": "backup:backup",
     "bootstrap": "bootstrap:bootstrap",
     "daemon": "daemon:daemon",
+    "ipc-bridge": "ipc_bridge:ipc_bridge",
 }
 
 EPILOG = """\b
@@ -48,6 +49,7 @@ def _group() -> Any:
 
     from cells.cli.app import CellsGroup
     from cells.cli.mgr.common import MgrApp
+    from cells.remote.options import host_options
 
     class MgrGroup(CellsGroup):
         def list_commands(self, ctx: click.Context) -> list[str]:
@@ -106,6 +108,7 @@ def _group() -> Any:
         envvar="CELLS_DEBUG",
         help="Show the traceback of an error.  Env: CELLS_DEBUG.",
     )
+    @host_options
     @click.version_option(__version__, prog_name="cellmgr", message="%(prog)s %(version)s")
     @click.pass_context
     def cellmgr(
@@ -140,7 +143,32 @@ def main(argv: list[str] | None = None) -> Any:
     if args == ["--version"]:
         sys.stdout.write(f"cellmgr {__version__}\n")
         return 0
+    remote = _remote(args)
+    if remote is not None:
+        return remote
     return _group().main(args=args, prog_name="cellmgr")
+
+
+#: Global options that take a value (see cells.remote.argv).
+VALUE_OPTIONS = frozenset(
+    {"--backend", "--state-dir", "--config-dir", "--cells-dir", "--backup-dir", "--socket"}
+)
+
+
+def _remote(args: list[str]) -> int | None:
+    """With --host (or CELLS_HOST), run the command line on that host."""
+    import os
+
+    if not os.environ.get("CELLS_HOST") and not any(a.startswith("--host") for a in args):
+        return None
+    from cells.remote.argv import split
+
+    where = split(args, VALUE_OPTIONS)
+    if where.host is None:
+        return None
+    from cells.remote.run import main as run_remote
+
+    return run_remote("cellmgr", where)
 
 
 def cli() -> Any:
