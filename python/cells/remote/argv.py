@@ -72,3 +72,18 @@ def split(
             return out
         i += 1
     return out
+
+
+def dispatch(prog: str, args: list[str], value_options: frozenset[str]) -> int | None:
+    """With --host (or CELLS_HOST), run `prog`'s command line on that host
+    and return its exit status; None when the command is a local one.  The
+    CLIs call this first thing in main(), so the transport is imported only
+    when a host is named."""
+    if not os.environ.get("CELLS_HOST") and not any(a.startswith("--host") for a in args):
+        return None
+    where = split(args, value_options)
+    if where.host is None:
+        return None
+    from cells.remote.run import main as run_remote
+
+    return run_remote(prog, where)

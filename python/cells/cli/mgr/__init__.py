@@ -157,18 +157,9 @@ VALUE_OPTIONS = frozenset(
 
 def _remote(args: list[str]) -> int | None:
     """With --host (or CELLS_HOST), run the command line on that host."""
-    import os
+    from cells.remote.argv import dispatch
 
-    if not os.environ.get("CELLS_HOST") and not any(a.startswith("--host") for a in args):
-        return None
-    from cells.remote.argv import split
-
-    where = split(args, VALUE_OPTIONS)
-    if where.host is None:
-        return None
-    from cells.remote.run import main as run_remote
-
-    return run_remote("cellmgr", where)
+    return dispatch("cellmgr", args, VALUE_OPTIONS)
 
 
 def cli() -> Any:
