@@ -171,7 +171,12 @@ class Backups:
             )
         return d
 
-    def create(self, cell: str, now: float | None = None) -> dict[str, Any]:
+    def create(
+        self, cell: str, now: float | None = None, progress: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
+        """Archive the cell's own files and its volumes; `progress` is told
+        each archive as it starts (`[N/M] overlay`, `[N/M] volume NAME`)."""
+        say = progress if progress is not None else (lambda _: None)
         doc = self._applied(cell)
         self._refuse_running(cell, "back it up")
         mounts = [Mount.parse(m) for m in doc.get("mounts", [])]
@@ -187,9 +192,11 @@ class Backups:
             work = Path(tmp) / "b"
             _private_dir(work)
             _private_dir(work / "volumes")
-            _tar(self.paths.root(cell), work / "overlay.tar.gz", _excluded(mounts))
             vols = sorted({m.volume for m in mounts})
-            for v in vols:
+            say(f"[1/{1 + len(vols)}] overlay")
+            _tar(self.paths.root(cell), work / "overlay.tar.gz", _excluded(mounts))
+            for n, v in enumerate(vols, 2):
+                say(f"[{n}/{1 + len(vols)}] volume {v}")
                 _tar(self.paths.volume(v), work / "volumes" / f"{v}.tar.gz", set())
             applied_vols = self.db.applied("Volume")
             _write_private(
@@ -214,7 +221,9 @@ class Backups:
             work.rename(final)
         return meta
 
-    def restore(self, backup_id: str, *, yes: bool) -> dict[str, Any]:
+    def restore(
+        self, backup_id: str, *, yes: bool, progress: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
         if not yes:
             raise InvalidArgument(
                 f"restoring {backup_id} replaces the cell's files and volumes; confirm with --yes"
@@ -246,7 +255,7 @@ class Backups:
         for src, _, _ in jobs:
             if src.is_symlink() or not src.is_file():
                 raise InvalidArgument(f"backup {backup_id}: {src.name} is missing or not a file")
-        _replace_trees(jobs)
+        _replace_trees(jobs, progress=progress)
         return meta
 
     def delete(self, backup_id: str, *, yes: bool) -> dict[str, Any]:
@@ -258,7 +267,9 @@ class Backups:
 
 
 def _replace_trees(
-    jobs: list[tuple[Path, Path, set[str]]], policy: archive.Policy | None = None
+    jobs: list[tuple[Path, Path, set[str]]],
+    policy: archive.Policy | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> None:
     """For each (archive, dest, keep): make `dest` hold exactly the archive's
     files, leaving `keep` paths (relative, possibly nested, e.g. mount
@@ -266,7 +277,9 @@ def _replace_trees(
     to its destination first; no destination changes unless all extracted."""
     with contextlib.ExitStack() as stack:
         staged: list[tuple[Path, Path, set[str]]] = []
-        for src, dest, keep in jobs:
+        for n, (src, dest, keep) in enumerate(jobs, 1):
+            if progress is not None:
+                progress(f"[{n}/{len(jobs)}] extracting {src.name}")
             dest.mkdir(parents=True, exist_ok=True)
             tmp = Path(
                 stack.enter_context(

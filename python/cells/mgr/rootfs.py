@@ -25,7 +25,7 @@ import socket
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -178,11 +178,14 @@ def import_sets(
     sets: Sequence[str] = ("base", "etc"),
     *,
     verify: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, list[str]]:
     """Build (or complete) the base for release/arch; returns it and the sets
     added.  Each set is checked against the release's SHA512 file unless
     `verify` is false, and extracted by `cells.archive` (set-id programs
-    kept, devices refused) into a copy that replaces the base when complete."""
+    kept, devices refused) into a copy that replaces the base when complete.
+    `progress` is told each step (`[N/M] set: fetching`, ...)."""
+    say = progress if progress is not None else (lambda _: None)
     for what, value in (("release", release), ("arch", arch), *(("set", s) for s in sets)):
         if not _SET_NAME.fullmatch(value):
             raise InvalidArgument(f"{what} {value!r}: only letters, digits, '.', '_' and '-'")
@@ -205,11 +208,14 @@ def import_sets(
             work.mkdir()
         downloads = Path(tmp) / "sets"
         downloads.mkdir()
-        for name in missing:
+        for n, name in enumerate(missing, 1):
+            say(f"[{n}/{len(missing)}] {name}: fetching")
             path, digest = _fetch(source, name, downloads)
             if verify:
+                say(f"[{n}/{len(missing)}] {name}: checking SHA512")
                 sums = _read_sums(source) if sums is None else sums
                 _verify(path, digest, sums, source)
+            say(f"[{n}/{len(missing)}] {name}: extracting")
             _extract(path, work)
         os.chmod(work, 0o755)  # whatever a set's "." member said
         _write_marker(work, have + missing)

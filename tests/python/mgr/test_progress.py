@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +84,73 @@ def test_a_long_step_shows_its_elapsed_time_on_a_terminal_and_one_line_elsewhere
     with working(MgrApp("cellmgr", stdout=io.StringIO(), stderr=plain), "importing sets"):
         pass
     assert plain.getvalue() == "cellmgr: importing sets\n"
+
+
+def test_a_long_step_names_its_parts() -> None:
+    import time
+
+    from cells.cli.mgr.common import working
+
+    err = Terminal()
+    with working(
+        MgrApp("cellmgr", stdout=io.StringIO(), stderr=err), "importing sets", interval=0.01
+    ) as part:
+        part("[1/2] base: fetching")
+        time.sleep(0.05)
+    assert "importing sets: [1/2] base: fetching [" in err.getvalue()
+    plain = io.StringIO()
+    with working(MgrApp("cellmgr", stdout=io.StringIO(), stderr=plain), "importing sets") as part:
+        part("[1/2] base: fetching")
+        part("[2/2] etc: extracting")
+    assert plain.getvalue().splitlines() == [
+        "cellmgr: importing sets",
+        "cellmgr: importing sets: [1/2] base: fetching",
+        "cellmgr: importing sets: [2/2] etc: extracting",
+    ]
+
+
+def test_bootstrap_and_backup_count_their_sets_and_archives(paths: Paths, tmp_path: Path) -> None:
+    import hashlib
+    import tarfile
+
+    from cells.mgr.backups import Backups
+    from cells.mgr.journal import StateDB
+    from cells.mgr.rootfs import import_sets
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    sums = []
+    for name in ("base", "etc"):
+        src = tmp_path / name
+        (src / name).mkdir(parents=True)
+        (src / name / "f").write_text(name)
+        with tarfile.open(sets / f"{name}.tgz", "w:gz") as tar:
+            tar.add(src, arcname=".")
+        digest = hashlib.sha512((sets / f"{name}.tgz").read_bytes()).hexdigest()
+        sums.append(f"SHA512 ({name}.tgz) = {digest}\n")
+    (sets / "SHA512").write_text("".join(sums))
+    told: list[str] = []
+    import_sets(paths, str(sets), "10.1", "amd64", ("base", "etc"), progress=told.append)
+    assert told == [
+        "[1/2] base: fetching",
+        "[1/2] base: checking SHA512",
+        "[1/2] base: extracting",
+        "[2/2] etc: fetching",
+        "[2/2] etc: checking SHA512",
+        "[2/2] etc: extracting",
+    ]
+
+    (paths.config_dir / "a.yaml").write_text(
+        "kind: Volume\nname: data\n---\nkind: Cell\nname: web\nmounts: [data:/data:rw]\n"
+    )
+    assert CliRunner().invoke(cli(), ["apply", "--yes"], env={"CELLS_QUIET": "1"}).exit_code == 0
+    told.clear()
+    db = StateDB(paths.db)
+    try:
+        meta = Backups(paths, db, lambda cell: False).create("web", progress=told.append)
+        assert told == ["[1/2] overlay", "[2/2] volume data"]
+        told.clear()
+        Backups(paths, db, lambda cell: False).restore(meta["id"], yes=True, progress=told.append)
+    finally:
+        db.close()
+    assert sorted(told) == ["[1/2] extracting data.tar.gz", "[2/2] extracting overlay.tar.gz"]

@@ -101,8 +101,10 @@ def bootstrap(
         app.note(f"warning: --no-verify: the sets from {source} are not checked against SHA512")
     wanted = [s for s in set_names if s not in read_base(paths.base(release, arch))]
     step = f"importing sets {', '.join(wanted)} from {source}" if wanted else "checking the base"
-    with working(app, step):
-        base, added = import_sets(paths, source, release, arch, set_names, verify=not no_verify)
+    with working(app, step) as part:
+        base, added = import_sets(
+            paths, source, release, arch, set_names, verify=not no_verify, progress=part
+        )
     app.out(str(base))
     app.note(
         f"base {release}/{arch}: "

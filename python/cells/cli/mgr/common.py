@@ -6,7 +6,7 @@ human rendering of plans.  Callers: the verb modules of cells.cli.mgr.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -121,23 +121,28 @@ pass_mgr = click.make_pass_decorator(MgrApp)
 
 
 @contextlib.contextmanager
-def working(app: Application, text: str, *, interval: float = 0.2) -> Iterator[None]:
+def working(
+    app: Application, text: str, *, interval: float = 0.2
+) -> Iterator[Callable[[str], None]]:
     """One long step: on a terminal `text` with the elapsed time, updated
     in place until it ends and then cleared; elsewhere `text` once, as a
-    plain line on stderr (rc.d and CI logs show what the command is doing)."""
+    plain line on stderr (rc.d and CI logs show what the command is doing).
+    The step's parts are named by calling what it yields (`[1/3] base:
+    extracting`): on a terminal the line changes, elsewhere each is a line."""
     import threading
     import time
 
     if not app.stderr.isatty():
         app.note(text)
-        yield
+        yield lambda part: app.note(f"{text}: {part}")
         return
     started = time.monotonic()
     stop = threading.Event()
+    shown = [text]
 
     def show() -> None:
         while True:
-            app.stderr.write(f"\r\033[K{text} [{time.monotonic() - started:.1f}s]")
+            app.stderr.write(f"\r\033[K{shown[0]} [{time.monotonic() - started:.1f}s]")
             app.stderr.flush()
             if stop.wait(interval):
                 return
@@ -145,7 +150,7 @@ def working(app: Application, text: str, *, interval: float = 0.2) -> Iterator[N
     ticker = threading.Thread(target=show, daemon=True)
     ticker.start()
     try:
-        yield
+        yield lambda part: shown.__setitem__(0, f"{text}: {part}")
     finally:
         stop.set()
         ticker.join()

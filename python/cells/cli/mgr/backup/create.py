@@ -15,8 +15,8 @@ from cells.cli.mgr.common import MgrApp, pass_mgr, working
 def create(app: MgrApp, cell: str, as_json: bool) -> None:
     """Archive CELL's own files and its volumes (refused while it runs)."""
     name = app.cell_name(cell)
-    with working(app, f"backing up cell {name}"):
-        meta = backups(app).create(name)
+    with working(app, f"backing up cell {name}") as part:
+        meta = backups(app).create(name, progress=part)
     if as_json:
         app.json(meta)
     else:

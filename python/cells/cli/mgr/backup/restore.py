@@ -18,6 +18,6 @@ def restore(app: MgrApp, backup_id: str, yes: bool) -> None:
     """Put a backup's files and volumes back (refused while the cell runs)."""
     if not yes:  # refused by restore() with the reason; no progress line for it
         meta = backups(app).restore(backup_id, yes=yes)
-    with working(app, f"restoring backup {backup_id}"):
-        meta = backups(app).restore(backup_id, yes=yes)
+    with working(app, f"restoring backup {backup_id}") as part:
+        meta = backups(app).restore(backup_id, yes=yes, progress=part)
     app.note(f"restored {meta['id']} into cell {meta['cell']}")
