@@ -162,7 +162,8 @@ class NetbsdHost:
     def _in_cell(self, cell: str | None, argv: Sequence[str]) -> list[str]:
         if not cell:
             raise BackendError(f"{argv[0]}: runs only inside a cell, and no cell was named")
-        return [*self.cellctl, "--backend", "netbsd", "exec", cell, "--", *argv]
+        # A clean environment: nothing of the daemon's crosses into the cell.
+        return [*self.cellctl, "--backend", "netbsd", "exec", "--clean-env", cell, "--", *argv]
 
     def pkg_installed(self, root: Path, name: str, cell: str | None = None) -> bool:
         status, _ = self.runner(self._in_cell(cell, ["/usr/sbin/pkg_info", "-q", "-e", name]))

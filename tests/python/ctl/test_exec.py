@@ -71,3 +71,18 @@ def test_a_process_in_a_cell_is_not_host_root(
     assert proc.stderr.splitlines()[-1] == (
         "cellctl: error: list cells: operation needs host root (euid 0 outside any cell)"
     )
+
+
+def test_clean_env_leaves_the_hosts_environment_behind(
+    cellctl: Any, two_cells: Any, sim_env: dict[str, str]
+) -> None:
+    secret = {**sim_env, "CELLS_TEST_SECRET": "s3cret", "TERM": "vt100"}
+    kept = run_ctl(secret, "exec", "web", "--", "/usr/bin/env")
+    assert "CELLS_TEST_SECRET=s3cret" in kept.stdout.splitlines()  # the default, as jexec
+    clean = run_ctl(secret, "exec", "--clean-env", "web", "--", "/usr/bin/env")
+    assert clean.returncode == 0, clean.stderr
+    env = dict(line.split("=", 1) for line in clean.stdout.splitlines())
+    assert "CELLS_TEST_SECRET" not in env
+    assert not any(k.startswith("CELLS_") for k in env)
+    assert env["PATH"].startswith("/bin:/sbin:/usr/bin")
+    assert env["TERM"] == "vt100"

@@ -56,14 +56,17 @@ def test_pkg_and_exec_run_inside_the_cell_not_just_chrooted() -> None:
     rec = Recorder()
     rec.replies[NetbsdHost.cellctl[0]] = (1, "")
     host = NetbsdHost(rec)
-    ctl = [*NetbsdHost.cellctl, "--backend", "netbsd", "exec", "web", "--"]
+    # ... with a clean environment: nothing of the daemon's crosses into the cell.
+    ctl = [*NetbsdHost.cellctl, "--backend", "netbsd", "exec", "--clean-env", "web", "--"]
     assert not host.pkg_installed(Path("/r"), "nginx", "web")
     assert host.run_in(Path("/r"), ["/bin/sh", "-c", "true"], "web") == (1, "")
     assert rec.calls == [
         [*ctl, "/usr/sbin/pkg_info", "-q", "-e", "nginx"],
         [*ctl, "/bin/sh", "-c", "true"],
     ]
-    with pytest.raises(BackendError, match=r"pkg_add: .* exec web -- /usr/sbin/pkg_add nginx"):
+    with pytest.raises(
+        BackendError, match=r"pkg_add: .* exec --clean-env web -- /usr/sbin/pkg_add nginx"
+    ):
         host.pkg_add(Path("/r"), "nginx", "web")
     assert not any(c[0] == "/usr/sbin/chroot" for c in rec.calls)
     with pytest.raises(BackendError, match="runs only inside a cell"):
