@@ -114,10 +114,17 @@ def parse_sums(text: str) -> dict[str, str]:
     return out
 
 
-def _read_sums(source: str) -> dict[str, str]:
-    where = source.rstrip("/") + "/" + SUMS_FILE
+def unauthenticated(source: str) -> bool:
+    """Sets fetched over plain http or ftp: their SHA512 file travels the
+    same unauthenticated channel, so checking it catches corruption, not
+    someone in the middle (give a SHA512 file from a trusted place)."""
+    return source.lower().startswith(("http://", "ftp://"))
+
+
+def _read_sums(source: str, sums_file: str | None = None) -> dict[str, str]:
+    where = sums_file or source.rstrip("/") + "/" + SUMS_FILE
     try:
-        if _is_url(source):
+        if sums_file is None and _is_url(source):
             with urllib.request.urlopen(where, timeout=60) as r:
                 data = r.read(MAX_SUMS + 1)
         else:
@@ -178,13 +185,15 @@ def import_sets(
     sets: Sequence[str] = ("base", "etc"),
     *,
     verify: bool = True,
+    sums_file: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, list[str]]:
     """Build (or complete) the base for release/arch; returns it and the sets
     added.  Each set is checked against the release's SHA512 file unless
     `verify` is false, and extracted by `cells.archive` (set-id programs
     kept, devices refused) into a copy that replaces the base when complete.
-    `progress` is told each step (`[N/M] set: fetching`, ...)."""
+    `sums_file` is a local SHA512 file to check against instead of the one
+    next to the sets.  `progress` is told each step (`[N/M] set: ...`)."""
     say = progress if progress is not None else (lambda _: None)
     for what, value in (("release", release), ("arch", arch), *(("set", s) for s in sets)):
         if not _SET_NAME.fullmatch(value):
@@ -213,7 +222,7 @@ def import_sets(
             path, digest = _fetch(source, name, downloads)
             if verify:
                 say(f"[{n}/{len(missing)}] {name}: checking SHA512")
-                sums = _read_sums(source) if sums is None else sums
+                sums = _read_sums(source, sums_file) if sums is None else sums
                 _verify(path, digest, sums, source)
             say(f"[{n}/{len(missing)}] {name}: extracting")
             _extract(path, work)

@@ -521,6 +521,28 @@ def test_sets_over_http_are_verified_and_capped(
     assert (paths.base("10.1", "amd64") / "etc/backdoor").exists()
 
 
+def test_sets_over_plain_http_warn_and_a_trusted_sha512_catches_tampering(
+    paths: Paths, sets: Path, http_sets: str, tmp_path: Path
+) -> None:
+    """Over plain http whoever is in the middle can replace a set and the
+    SHA512 file beside it; a SHA512 file from a trusted place still sees it."""
+    good_set(sets / "base.tgz")
+    write_sums(sets)
+    trusted = tmp_path / "trusted.SHA512"
+    trusted.write_text((sets / "SHA512").read_text())
+    # The man in the middle: a backdoored set and a SHA512 file to match.
+    good_set(sets / "base.tgz", Member("./etc/backdoor", data=b"x"))
+    write_sums(sets)
+    fooled = bootstrap(http_sets)
+    assert fooled.exit_code == 0, fooled.stderr
+    assert "is plain http/ftp: its SHA512 file comes the same way" in fooled.stderr
+    shutil.rmtree(paths.base("10.1", "amd64"))
+    assert_refused(bootstrap(http_sets, "--sha512", str(trusted)), "set base.tgz: SHA512 mismatch")
+    assert not paths.base("10.1", "amd64").exists()
+    both = bootstrap(http_sets, "--sha512", str(trusted), "--no-verify")
+    assert both.exit_code == 2 and "contradict" in both.stderr  # a usage error
+
+
 def test_no_verify_imports_with_a_warning(paths: Paths, sets: Path) -> None:
     good_set(sets / "base.tgz")
     result = bootstrap(sets, "--no-verify")

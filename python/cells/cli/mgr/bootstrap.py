@@ -49,6 +49,13 @@ _ARCH = {"x86_64": "amd64", "aarch64": "evbarm", "i686": "i386", "i386": "i386"}
     is_flag=True,
     help="Do not check the sets against the release's SHA512 file (warns).",
 )
+@click.option(
+    "--sha512",
+    "sums_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check the sets against this SHA512 file (from a trusted place), not the "
+    "one next to them: sets over plain http or ftp bring their own.",
+)
 @pass_mgr
 def bootstrap(
     app: MgrApp,
@@ -59,6 +66,7 @@ def bootstrap(
     modules_conf: str,
     no_module: bool,
     no_verify: bool,
+    sums_file: str | None,
 ) -> None:
     """Prepare this host: secmodel_cell loaded now and at boot, and a shared
     read-only base for RELEASE/ARCH built from the release sets.
@@ -77,7 +85,7 @@ def bootstrap(
 
     from cells.mgr.bootstrap import ensure_module
     from cells.mgr.host import NetbsdHost
-    from cells.mgr.rootfs import import_sets, read_base
+    from cells.mgr.rootfs import import_sets, read_base, unauthenticated
 
     if not no_module:
         if sys.platform.startswith("netbsd"):
@@ -97,13 +105,27 @@ def bootstrap(
     missing = {"base", "etc"} - set(set_names)
     if missing:
         app.abort(f"--set must include {' and '.join(sorted(missing))}", 2)
+    if no_verify and sums_file:
+        app.abort("--no-verify and --sha512 contradict each other", 2)
     if no_verify:
         app.note(f"warning: --no-verify: the sets from {source} are not checked against SHA512")
+    elif sums_file is None and unauthenticated(source):
+        app.note(
+            f"warning: {source} is plain http/ftp: its SHA512 file comes the same way, so the "
+            "check finds corruption but not tampering; give --sha512 FILE from a trusted place"
+        )
     wanted = [s for s in set_names if s not in read_base(paths.base(release, arch))]
     step = f"importing sets {', '.join(wanted)} from {source}" if wanted else "checking the base"
     with working(app, step) as part:
         base, added = import_sets(
-            paths, source, release, arch, set_names, verify=not no_verify, progress=part
+            paths,
+            source,
+            release,
+            arch,
+            set_names,
+            verify=not no_verify,
+            sums_file=sums_file,
+            progress=part,
         )
     app.out(str(base))
     app.note(
