@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cells.mgr.paths import Paths
 from click.testing import CliRunner
 
 TERMINAL_WIDTH = "100"
@@ -116,3 +117,27 @@ def cellctl(sim_env: dict[str, str]) -> Iterator[Callable[..., CtlResult]]:
         return CtlResult(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
 
     yield run
+
+
+#: cellmgr's paths relocated into the test's temporary directory, with the
+#: environment variables that point the tools at them and the sim backend.
+@pytest.fixture
+def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    p = Paths(
+        config_dir=tmp_path / "etc",
+        state_dir=tmp_path / "db",
+        cells_dir=tmp_path / "cells",
+        backup_dir=tmp_path / "backups",
+        socket=tmp_path / "run" / "cellmgr.sock",
+    )
+    p.config_dir.mkdir()
+    for var, value in (
+        ("CELLS_CONFIG_DIR", p.config_dir),
+        ("CELLS_STATE_DIR", p.state_dir),
+        ("CELLS_DIR", p.cells_dir),
+        ("CELLS_BACKUP_DIR", p.backup_dir),
+        ("CELLS_SOCKET", p.socket),
+    ):
+        monkeypatch.setenv(var, str(value))
+    monkeypatch.setenv("CELLS_BACKEND", "sim")
+    return p
